@@ -1,0 +1,338 @@
+/* Configuration from the environment, validated once at start. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "util.h"
+
+/* Used when PATH is unset, and the only PATH a lane ever sees. */
+#define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
+
+static const char *
+home_dir(void)
+{
+	const char	*home = getenv("HOME");
+	struct passwd	*pw;
+
+	if (home != NULL && home[0] == '/')
+		return (home);
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL &&
+	    pw->pw_dir[0] == '/')
+		return (pw->pw_dir);
+	return (NULL);
+}
+
+int
+config_parse_host(const char *s, char *out, size_t outlen)
+{
+	unsigned char	addr[16];
+	size_t		len = strlen(s), i, label = 0;
+
+	if (len == 0 || len > MAX_HOST_BYTES || len >= outlen)
+		return (-1);
+	/* A leading dash would be read by ssh as an option. */
+	if (s[0] == '-')
+		return (-1);
+	if (inet_pton(AF_INET, s, addr) == 1 ||
+	    inet_pton(AF_INET6, s, addr) == 1) {
+		strlcpy(out, s, outlen);
+		return (0);
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return (-1);
+			label = 0;
+			continue;
+		}
+		if (!isascii(c) || !(isalnum(c) || c == '-'))
+			return (-1);
+		if (label == 0 && c == '-')
+			return (-1);
+		if (++label > 63)
+			return (-1);
+	}
+	if (label == 0 || s[len - 1] == '-')
+		return (-1);
+	strlcpy(out, s, outlen);
+	return (0);
+}
+
+int
+config_parse_uint(const char *name, const char *s, uint32_t min,
+    uint32_t max, uint32_t *out, char *err, size_t errlen)
+{
+	unsigned long long	 v;
+	char			*end;
+
+	errno = 0;
+	if (s[0] < '0' || s[0] > '9' ||
+	    (v = strtoull(s, &end, 10), errno != 0) || *end != '\0' ||
+	    v < min || v > max) {
+		snprintf(err, errlen, "%s must be an integer from %u to %u, "
+		    "not '%.64s'", name, min, max, s);
+		return (-1);
+	}
+	*out = (uint32_t)v;
+	return (0);
+}
+
+int
+config_parse_timeout(const char *s, uint64_t *ms, char *err, size_t errlen)
+{
+	double	 v;
+	char	*end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	/* strtod takes "nan", "inf" and hex floats; refuse all but digits. */
+	if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' ||
+	    strpbrk(s, "xXnNiI") != NULL || !isfinite(v) || v <= 0 ||
+	    v > MAX_TIMEOUT_SECONDS) {
+		snprintf(err, errlen, "DISPATCH_TIMEOUT must be a number of "
+		    "seconds > 0 and <= %d, not '%.64s'", MAX_TIMEOUT_SECONDS,
+		    s);
+		return (-1);
+	}
+	*ms = (uint64_t)ceil(v * 1000.0);
+	if (*ms == 0)
+		*ms = 1;
+	return (0);
+}
+
+static int
+env_name_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > MAX_ENV_NAME_BYTES || isdigit((unsigned char)s[0]))
+		return (0);
+	for (i = 0; i < len; i++) {
+		if (!isascii((unsigned char)s[i]) ||
+		    !(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return (0);
+	}
+	return (1);
+}
+
+int
+config_parse_env_pass(const char *s, struct config *c, char *err,
+    size_t errlen)
+{
+	const char	*p = s, *comma;
+	size_t		 len;
+
+	c->n_env_pass = 0;
+	while (*p != '\0') {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (!env_name_ok(p, len)) {
+			snprintf(err, errlen, "DISPATCH_ENV_PASS: '%.*s' is not "
+			    "a variable name", (int)(len > 64 ? 64 : len), p);
+			return (-1);
+		}
+		/*
+		 * The lane's PATH and DISPATCH_* are ours to set, and the
+		 * loader's variables would let a config change what runs.
+		 */
+		if ((len == 4 && strncmp(p, "PATH", 4) == 0) ||
+		    strncmp(p, "LD_", 3) == 0 ||
+		    strncmp(p, "DISPATCH_", 9) == 0) {
+			snprintf(err, errlen, "DISPATCH_ENV_PASS: '%.*s' may "
+			    "not be passed to the lane", (int)len, p);
+			return (-1);
+		}
+		if (c->n_env_pass == MAX_ENV_PASS) {
+			snprintf(err, errlen, "DISPATCH_ENV_PASS: more than %d "
+			    "names", MAX_ENV_PASS);
+			return (-1);
+		}
+		memcpy(c->env_pass[c->n_env_pass], p, len);
+		c->env_pass[c->n_env_pass++][len] = '\0';
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	return (0);
+}
+
+static int
+executable_file(const char *path)
+{
+	struct stat	st;
+
+	return (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0);
+}
+
+int
+config_resolve_command(const char *cmd, char *out, size_t outlen, char *err,
+    size_t errlen)
+{
+	char		 cand[PATH_MAX], resolved[PATH_MAX];
+	const char	*path, *p, *colon;
+	size_t		 len;
+	int		 found = 0;
+
+	if (cmd[0] == '\0') {
+		snprintf(err, errlen, "DISPATCH_COMMAND must not be empty");
+		return (-1);
+	}
+	if (strchr(cmd, '/') != NULL) {
+		if (strlcpy(cand, cmd, sizeof cand) >= sizeof cand)
+			goto toolong;
+		found = executable_file(cand);
+	} else {
+		/* Searched once, now; never again at call time. */
+		if ((path = getenv("PATH")) == NULL || *path == '\0')
+			path = DEFAULT_PATH;
+		for (p = path; !found && *p != '\0'; p = colon + 1) {
+			colon = strchr(p, ':');
+			len = colon != NULL ? (size_t)(colon - p) : strlen(p);
+			/* An empty or relative entry means the cwd: skip. */
+			if (len > 0 && p[0] == '/' &&
+			    snprintf(cand, sizeof cand, "%.*s/%s", (int)len, p,
+			    cmd) < (int)sizeof cand)
+				found = executable_file(cand);
+			if (colon == NULL)
+				break;
+		}
+	}
+	if (!found) {
+		snprintf(err, errlen, "DISPATCH_COMMAND '%.128s' is not an "
+		    "executable file%s", cmd, strchr(cmd, '/') == NULL ?
+		    " in PATH" : "");
+		return (-1);
+	}
+	if (realpath(cand, resolved) == NULL) {
+		snprintf(err, errlen, "DISPATCH_COMMAND '%.128s': %s", cmd,
+		    strerror(errno));
+		return (-1);
+	}
+	if (strlcpy(out, resolved, outlen) >= outlen)
+		goto toolong;
+	return (0);
+toolong:
+	snprintf(err, errlen, "DISPATCH_COMMAND is too long");
+	return (-1);
+}
+
+static int
+default_state_path(char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char	*xdg = getenv("XDG_STATE_HOME"), *home;
+	int		 n;
+
+	/* The XDG spec says a relative value is invalid and ignored. */
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(out, outlen, "%s/dispatch-mcp/audit.jsonl", xdg);
+	else if ((home = home_dir()) != NULL)
+		n = snprintf(out, outlen,
+		    "%s/.local/state/dispatch-mcp/audit.jsonl", home);
+	else {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG is unset and there "
+		    "is no home directory to put it in");
+		return (-1);
+	}
+	if (n < 0 || (size_t)n >= outlen) {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG: path too long");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+copy_path(const char *name, const char *v, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	if (v[0] == '\0' || strlcpy(out, v, outlen) >= outlen) {
+		snprintf(err, errlen, "%s must be a non-empty path shorter "
+		    "than %zu bytes", name, outlen);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+config_load(struct config *c, char *err, size_t errlen)
+{
+	const char	*v, *home;
+	uint32_t	 u;
+
+	memset(c, 0, sizeof *c);
+
+	if ((v = getenv("DISPATCH_REPOS_JSON")) != NULL) {
+		if (copy_path("DISPATCH_REPOS_JSON", v, c->repos_path,
+		    sizeof c->repos_path, err, errlen) == -1)
+			return (-1);
+	} else if ((home = home_dir()) == NULL ||
+	    snprintf(c->repos_path, sizeof c->repos_path, "%s/.repos.json",
+	    home) >= (int)sizeof c->repos_path) {
+		snprintf(err, errlen, "DISPATCH_REPOS_JSON is unset and there "
+		    "is no home directory for ~/.repos.json");
+		return (-1);
+	}
+
+	v = getenv("DISPATCH_SSH_HOST");
+	if (config_parse_host(v != NULL ? v : "localhost", c->ssh_host,
+	    sizeof c->ssh_host) == -1) {
+		snprintf(err, errlen, "DISPATCH_SSH_HOST must be a host name "
+		    "or IP address, not '%.64s'", v);
+		return (-1);
+	}
+
+	c->max_iterations = DEFAULT_MAX_ITERATIONS;
+	if ((v = getenv("DISPATCH_MAX_ITERATIONS")) != NULL &&
+	    config_parse_uint("DISPATCH_MAX_ITERATIONS", v, 1,
+	    MAX_ITERATIONS_LIMIT, &c->max_iterations, err, errlen) == -1)
+		return (-1);
+
+	c->timeout_ms = DEFAULT_TIMEOUT_MS;
+	if ((v = getenv("DISPATCH_TIMEOUT")) != NULL &&
+	    config_parse_timeout(v, &c->timeout_ms, err, errlen) == -1)
+		return (-1);
+
+	c->max_running = DEFAULT_MAX_RUNNING;
+	if ((v = getenv("DISPATCH_MAX_RUNNING")) != NULL &&
+	    config_parse_uint("DISPATCH_MAX_RUNNING", v, 1, MAX_RUNNING_LIMIT,
+	    &c->max_running, err, errlen) == -1)
+		return (-1);
+
+	if ((v = getenv("DISPATCH_TASK_ARG")) != NULL) {
+		if (config_parse_uint("DISPATCH_TASK_ARG", v, 0, 1, &u, err,
+		    errlen) == -1)
+			return (-1);
+		c->task_arg = (int)u;
+	}
+
+	if ((v = getenv("DISPATCH_ENV_PASS")) != NULL &&
+	    config_parse_env_pass(v, c, err, errlen) == -1)
+		return (-1);
+
+	if ((v = getenv("DISPATCH_AUDIT_LOG")) != NULL) {
+		if (copy_path("DISPATCH_AUDIT_LOG", v, c->audit_path,
+		    sizeof c->audit_path, err, errlen) == -1)
+			return (-1);
+	} else if (default_state_path(c->audit_path, sizeof c->audit_path,
+	    err, errlen) == -1)
+		return (-1);
+
+	v = getenv("DISPATCH_COMMAND");
+	if (config_resolve_command(v != NULL ? v : "dotfiles-dispatch",
+	    c->command, sizeof c->command, err, errlen) == -1)
+		return (-1);
+	return (0);
+}

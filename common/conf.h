@@ -1,0 +1,37 @@
+#ifndef DISPATCH_CONF_H
+#define DISPATCH_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "limits.h"
+
+/*
+ * The server's configuration, read once from the environment at start.
+ * Every value is checked here; a bad one stops the server before it
+ * serves anything, with a message naming the variable.
+ */
+struct config {
+	char		 repos_path[PATH_MAX];
+	char		 ssh_host[MAX_HOST_BYTES + 1];
+	uint32_t	 max_iterations;
+	uint64_t	 timeout_ms;
+	char		 command[PATH_MAX];	/* absolute, pinned at start */
+	char		 audit_path[PATH_MAX];
+	char		 env_pass[MAX_ENV_PASS][MAX_ENV_NAME_BYTES + 1];
+	size_t		 n_env_pass;
+	int		 task_arg;		/* seed-compatible argv */
+	uint32_t	 max_running;
+};
+
+int	config_load(struct config *, char *, size_t);
+/* Exposed for tests: each returns 0, or -1 with a message. */
+int	config_parse_host(const char *, char *, size_t);
+int	config_parse_uint(const char *, const char *, uint32_t, uint32_t,
+	    uint32_t *, char *, size_t);
+int	config_parse_timeout(const char *, uint64_t *, char *, size_t);
+int	config_parse_env_pass(const char *, struct config *, char *, size_t);
+int	config_resolve_command(const char *, char *, size_t, char *, size_t);
+
+#endif

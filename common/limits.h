@@ -1,0 +1,70 @@
+/*
+ * Every size, count and time limit of dispatch-mcp, with its unit in the
+ * name.  Both processes enforce these; the broker re-checks what the
+ * frontend already checked, because it does not trust the frontend.
+ */
+#ifndef DISPATCH_LIMITS_H
+#define DISPATCH_LIMITS_H
+
+/* MCP input: one JSON-RPC message per line. */
+#define MAX_LINE_BYTES		(4U * 1024 * 1024)
+#define MAX_JSON_DEPTH		64
+#define MAX_ID_BYTES		256
+/* No message we send may pass this; clients kill a server at 10 MiB. */
+#define MAX_OUT_MSG_BYTES	(1U * 1024 * 1024)
+/* Stop reading stdin while this much output is queued for the client. */
+#define MAX_OUT_QUEUE_BYTES	(8U * 1024 * 1024)
+/* Requests waiting on the broker; past this, stdin is not read. */
+#define MAX_INFLIGHT		1024
+#define MAX_BATCH_ENTRIES	64
+
+/* Tool arguments. */
+#define MAX_TASK_CODEPOINTS	8000
+#define MAX_TASK_BYTES		(MAX_TASK_CODEPOINTS * 4)
+#define MAX_NAME_BYTES		128
+#define HANDLE_PREFIX		"dsp-"
+#define HANDLE_HEX_DIGITS	32
+#define HANDLE_BYTES		(4 + HANDLE_HEX_DIGITS)
+#define MAX_WAIT_SECONDS	60
+#define MAX_CLIENT_FIELD_BYTES	256
+/* Raw arguments of a refused dispatch, as kept in the audit record. */
+#define MAX_RAW_ARGS_BYTES	4096
+#define MAX_REASON_BYTES	8192
+/* Untrusted values quoted back inside error messages. */
+#define MAX_ECHO_CHARS		64
+
+/* Allowlist file. */
+#define MAX_ALLOWLIST_BYTES	(1U * 1024 * 1024)
+#define MAX_GITHUB_BYTES	(2 * MAX_NAME_BYTES + 1)
+#define MAX_LISTED_REPOS	32
+
+/* Lane output: a tail of each stream is kept, the rest is counted. */
+#define MAX_CAPTURE_BYTES	(64U * 1024)
+#define MAX_DETAIL_BYTES	(64U * 1024)
+/* After the lane exits, wait this long for its pipes to reach EOF. */
+#define DRAIN_GRACE_MS		200
+/* Between SIGTERM and SIGKILL of a lane's process group. */
+#define KILL_GRACE_MS		2000
+/* At shutdown, running lanes get this long before SIGTERM. */
+#define SHUTDOWN_GRACE_MS	1000
+
+/* Records held per session, and lanes at once. */
+#define MAX_RECORDS		65536
+#define MAX_RUNNING_LIMIT	4096
+#define DEFAULT_MAX_RUNNING	16
+#define LIST_PAGE_RECORDS	100
+
+/* Configuration values. */
+#define MAX_HOST_BYTES		253
+#define MAX_ENV_PASS		32
+#define MAX_ENV_NAME_BYTES	64
+#define MAX_ENV_VALUE_BYTES	4096
+#define MAX_ITERATIONS_LIMIT	100000
+#define DEFAULT_MAX_ITERATIONS	50
+#define MAX_TIMEOUT_SECONDS	86400
+#define DEFAULT_TIMEOUT_MS	60000
+
+/* IPC: one SOCK_SEQPACKET datagram per message. */
+#define MAX_IMSG_BYTES		(128U * 1024)
+
+#endif

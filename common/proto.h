@@ -1,0 +1,101 @@
+#ifndef DISPATCH_PROTO_H
+#define DISPATCH_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imsg.h"
+#include "limits.h"
+
+/*
+ * The messages between frontend and broker.  doc/DESIGN.md lists each one
+ * with its fields; the encoders and decoders below are the only code that
+ * knows their layout.  Every frontend request carries a request id that
+ * the broker echoes in exactly one reply.
+ */
+enum imsg_type {
+	/* frontend -> broker */
+	IMSG_DISPATCH = 1,	/* client, orguser, repo, task */
+	IMSG_REJECT,		/* client, reason, raw arguments: audit only */
+	IMSG_STATUS,		/* handle */
+	IMSG_RESULT,		/* handle, wait_ms */
+	IMSG_LIST,		/* offset */
+	IMSG_SHUTDOWN,		/* stdin closed: wind down and say BYE */
+	/* broker -> frontend */
+	IMSG_VIEW = 64,		/* one record, optionally with its result */
+	IMSG_LIST_PAGE,		/* total, count, that many views */
+	IMSG_TOOL_ERROR,	/* a message the caller can act on */
+	IMSG_ACK,		/* a REJECT is on disk */
+	IMSG_BYE,		/* every lane is accounted for */
+};
+
+enum dstatus {
+	DS_RUNNING = 0,
+	DS_SUCCEEDED,
+	DS_FAILED,
+	DS_TIMED_OUT,
+	DS_MAX
+};
+const char	*dstatus_name(uint32_t);
+
+struct client_info {
+	char	name[MAX_CLIENT_FIELD_BYTES + 1];
+	char	version[MAX_CLIENT_FIELD_BYTES + 1];
+};
+
+/* Strings point into the received message; lengths are exact. */
+struct req_dispatch {
+	struct client_info	 client;
+	const char		*orguser;
+	size_t			 orguser_len;
+	const char		*repo;
+	size_t			 repo_len;
+	const char		*task;
+	size_t			 task_len;
+};
+
+struct req_reject {
+	struct client_info	 client;
+	const char		*reason;
+	size_t			 reason_len;
+	const char		*args;
+	size_t			 args_len;
+};
+
+struct dview {
+	char		 handle[HANDLE_BYTES + 1];
+	char		 orguser[MAX_NAME_BYTES + 1];
+	char		 repo[MAX_NAME_BYTES + 1];
+	char		 github[MAX_GITHUB_BYTES + 1];
+	uint32_t	 status;
+	uint64_t	 requested_ms;
+	/* Result part: only in views sent with with_result set. */
+	int		 with_result;
+	int		 has_returncode;
+	int32_t		 returncode;
+	uint32_t	 signal;
+	uint64_t	 finished_ms;	/* 0 while running */
+	uint64_t	 duration_ms;
+	const char	*detail;
+	size_t		 detail_len;
+};
+
+void	proto_put_client(struct mbuf *, const struct client_info *);
+int	proto_get_client(struct mreader *, struct client_info *);
+
+void	proto_dispatch(struct mbuf *, uint32_t, const struct client_info *,
+	    const char *, size_t, const char *, size_t, const char *, size_t);
+int	proto_get_dispatch(struct mreader *, struct req_dispatch *);
+void	proto_reject(struct mbuf *, uint32_t, const struct client_info *,
+	    const char *, const char *, size_t);
+int	proto_get_reject(struct mreader *, struct req_reject *);
+void	proto_handle(struct mbuf *, uint32_t, uint32_t, const char *,
+	    uint32_t);
+int	proto_get_handle(struct mreader *, char *, uint32_t *);
+
+void	proto_put_view(struct mbuf *, const struct dview *);
+int	proto_get_view(struct mreader *, struct dview *);
+void	proto_tool_error(struct mbuf *, uint32_t, const char *);
+int	proto_get_tool_error(struct mreader *, const char **, size_t *);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * dispatch-mcp: a privilege-separated MCP server that dispatches work to
+ * allowlisted org-user/repo lanes.  main() reads the configuration, opens
+ * the audit log, and splits into the broker (this process, which may
+ * exec) and the frontend (a child that speaks MCP and may not).
+ */
+#include "config.h"
+
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "broker/allowlist.h"
+#include "broker/audit.h"
+#include "broker/broker.h"
+#include "broker/spawn.h"
+#include "common/conf.h"
+#include "common/imsg.h"
+#include "common/log.h"
+#include "frontend/frontend.h"
+
+/* The frontend's channel to the broker is always this descriptor. */
+#define FRONTEND_CHAN_FD	3
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: dispatch-mcp [-v] [--check-config | --version | --help]\n"
+	    "\n"
+	    "Serve MCP on stdin/stdout, dispatching work to the allowlisted\n"
+	    "org-user/repo lanes in $DISPATCH_REPOS_JSON.  See dispatch-mcp(8).\n"
+	    "\n"
+	    "  --check-config  validate the environment and allowlist, print\n"
+	    "                  the targets and the lane argv, and exit\n"
+	    "  --version       print the version and exit\n"
+	    "  -v, --verbose   log debugging detail to stderr\n");
+}
+
+static int
+check_config(const struct config *conf)
+{
+	struct allowlist	al;
+	char			err[MAX_REASON_BYTES], argv[PATH_MAX + 256];
+	size_t			i;
+	int			rc = 0;
+
+	printf("lane program:   %s\n", conf->command);
+	lane_argv_template(conf, argv, sizeof argv);
+	printf("lane argv:      %s\n", argv);
+	printf("ssh host:       %s\n", conf->ssh_host);
+	printf("max iterations: %u\n", conf->max_iterations);
+	printf("timeout:        %llu.%03llu s\n",
+	    (unsigned long long)(conf->timeout_ms / 1000),
+	    (unsigned long long)(conf->timeout_ms % 1000));
+	printf("max running:    %u\n", conf->max_running);
+	printf("audit log:      %s\n", conf->audit_path);
+	printf("env passed:     PATH HOME USER LOGNAME LANG SSH_AUTH_SOCK");
+	for (i = 0; i < conf->n_env_pass; i++)
+		printf(" %s", conf->env_pass[i]);
+	printf(" DISPATCH_HANDLE DISPATCH_ORGUSER DISPATCH_REPO "
+	    "DISPATCH_GITHUB\n");
+	printf("allowlist:      %s\n", conf->repos_path);
+	fflush(stdout);
+	if (allowlist_load(conf->repos_path, &al, err, sizeof err) == -1) {
+		fprintf(stderr, "dispatch-mcp: %s\n", err);
+		return (1);
+	}
+	if (al.ntargets == 0) {
+		printf("targets:        none (every dispatch will be refused)\n");
+	}
+	for (i = 0; i < al.ntargets; i++)
+		printf("target:         %s/%s -> %s\n", al.targets[i].org,
+		    al.targets[i].repo, al.targets[i].github);
+	allowlist_free(&al);
+	return (rc);
+}
+
+/* Descriptors 0-2 must exist, or the socket could land on stdout. */
+static void
+sane_stdio(void)
+{
+	int	fd;
+
+	while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+		;
+	if (fd > 2)
+		close(fd);
+}
+
+static void __attribute__((noreturn))
+become_frontend(int fd)
+{
+	if (fd != FRONTEND_CHAN_FD) {
+		if (dup2(fd, FRONTEND_CHAN_FD) == -1)
+			fatal("become_frontend: dup2");
+		close(fd);
+	}
+	/* The audit log and anything else inherited: gone. */
+	if (syscall(SYS_close_range, FRONTEND_CHAN_FD + 1, ~0U, 0) == -1)
+		fatal("become_frontend: close_range");
+	frontend_main(FRONTEND_CHAN_FD);
+}
+
+static void
+become_broker(const struct config *conf, int fd, pid_t child)
+{
+	int	null;
+
+	/* Only the frontend speaks on stdio; the broker keeps stderr. */
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		fatal("become_broker: /dev/null");
+	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
+		fatal("become_broker: dup2");
+	close(null);
+	broker_main(conf, fd, child);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static struct config	conf;
+	char			err[MAX_REASON_BYTES];
+	int			i, check = 0, verbose = 0, sv[2];
+	pid_t			pid;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0) {
+			printf("%s %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			return (0);
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			return (0);
+		} else if (strcmp(argv[i], "--check-config") == 0 ||
+		    strcmp(argv[i], "-t") == 0)
+			check = 1;
+		else if (strcmp(argv[i], "--verbose") == 0 ||
+		    strcmp(argv[i], "-v") == 0)
+			verbose = 1;
+		else {
+			fprintf(stderr, "dispatch-mcp: unknown option '%s'\n",
+			    argv[i]);
+			usage(stderr);
+			return (1);
+		}
+	}
+	log_init("main", verbose);
+	sane_stdio();
+
+	if (config_load(&conf, err, sizeof err) == -1) {
+		fprintf(stderr, "dispatch-mcp: %s\n", err);
+		return (1);
+	}
+	if (check)
+		return (check_config(&conf));
+
+	if (audit_open(conf.audit_path, err, sizeof err) == -1) {
+		fprintf(stderr, "dispatch-mcp: %s\n", err);
+		return (1);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("main: socketpair");
+	chan_setbuf(sv[0]);
+	chan_setbuf(sv[1]);
+
+	switch (pid = fork()) {
+	case -1:
+		fatal("main: fork");
+	case 0:
+		close(sv[0]);
+		become_frontend(sv[1]);
+		break;
+	default:
+		close(sv[1]);
+		become_broker(&conf, sv[0], pid);
+	}
+	return (1);
+}

@@ -1,0 +1,566 @@
+/*
+ * The four tools.  Each is one table entry with its schemas beside its
+ * handler.  A handler checks the arguments (a failure is a tool error the
+ * caller can act on, SEP-1303), then sends one typed request to the
+ * broker; tools_reply() renders the broker's answer.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/limits.h"
+#include "common/log.h"
+#include "common/utf8.h"
+#include "common/util.h"
+#include "common/validate.h"
+#include "frontend/frontend.h"
+
+#define HANDLE_PATTERN	"^dsp-[0-9a-f]{32}$"
+
+#define VIEW_PROPS \
+	"\"handle\":{\"type\":\"string\",\"pattern\":\"" HANDLE_PATTERN \
+	"\"}," \
+	"\"orguser\":{\"type\":\"string\"}," \
+	"\"repo\":{\"type\":\"string\"}," \
+	"\"github\":{\"type\":\"string\"}," \
+	"\"status\":{\"type\":\"string\",\"enum\":[\"running\"," \
+	"\"succeeded\",\"failed\",\"timed_out\"]}," \
+	"\"requested_at\":{\"type\":\"string\"}"
+#define VIEW_REQUIRED \
+	"\"handle\",\"orguser\",\"repo\",\"github\",\"status\",\"requested_at\""
+#define VIEW_SCHEMA \
+	"{\"type\":\"object\",\"properties\":{" VIEW_PROPS "}," \
+	"\"required\":[" VIEW_REQUIRED "]}"
+#define HANDLE_ARG \
+	"\"handle\":{\"type\":\"string\",\"pattern\":\"" HANDLE_PATTERN "\"," \
+	"\"description\":\"The handle dispatch_unit returned.\"}"
+
+static void	t_dispatch_unit(const struct rpc_ctx *, struct json_object *);
+static void	t_dispatch_status(const struct rpc_ctx *, struct json_object *);
+static void	t_dispatch_result(const struct rpc_ctx *, struct json_object *);
+static void	t_dispatch_list(const struct rpc_ctx *, struct json_object *);
+
+static struct tool {
+	const char	*name;
+	const char	*title;
+	const char	*description;
+	const char	*input;		/* JSON Schema text */
+	const char	*output;
+	int		 read_only;
+	void		(*fn)(const struct rpc_ctx *, struct json_object *);
+	struct json_object *input_obj;
+	struct json_object *output_obj;
+} tools[] = {
+	{
+		"dispatch_unit",
+		"Dispatch a unit of work",
+		"Dispatch a unit of work to an allowlisted org-user/repo lane. "
+		"Returns at once with a handle; the lane runs in the "
+		"background. The task description is handed to the lane as "
+		"data and is never interpreted by a shell.",
+		"{\"type\":\"object\",\"properties\":{"
+		"\"orguser\":{\"type\":\"string\",\"pattern\":\"" NAME_PATTERN
+		"\",\"maxLength\":128,\"description\":\"The org-user that owns "
+		"the lane.\"},"
+		"\"repo\":{\"type\":\"string\",\"pattern\":\"" NAME_PATTERN
+		"\",\"maxLength\":128,\"description\":\"The repo lane to "
+		"dispatch to.\"},"
+		"\"task_description\":{\"type\":\"string\",\"minLength\":1,"
+		"\"maxLength\":8000,\"description\":\"What the lane should do, "
+		"at most 8000 characters.\"}},"
+		"\"required\":[\"orguser\",\"repo\",\"task_description\"],"
+		"\"additionalProperties\":false}",
+		VIEW_SCHEMA,
+		0, t_dispatch_unit, NULL, NULL
+	},
+	{
+		"dispatch_status",
+		"Dispatch status",
+		"The current state of a dispatch: running, succeeded, failed "
+		"or timed_out.",
+		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG "},"
+		"\"required\":[\"handle\"],\"additionalProperties\":false}",
+		VIEW_SCHEMA,
+		1, t_dispatch_status, NULL, NULL
+	},
+	{
+		"dispatch_result",
+		"Dispatch result",
+		"The outcome of a dispatch: exit code, signal and the last "
+		"64 KiB of output. With wait_seconds, waits up to that long "
+		"(at most 60) for a running dispatch to end.",
+		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG ","
+		"\"wait_seconds\":{\"type\":\"number\",\"minimum\":0,"
+		"\"maximum\":60,\"description\":\"Wait this long for the "
+		"dispatch to end before answering.\"}},"
+		"\"required\":[\"handle\"],\"additionalProperties\":false}",
+		"{\"type\":\"object\",\"properties\":{" VIEW_PROPS ","
+		"\"returncode\":{\"type\":[\"integer\",\"null\"]},"
+		"\"signal\":{\"type\":[\"string\",\"null\"]},"
+		"\"detail\":{\"type\":\"string\"},"
+		"\"finished_at\":{\"type\":[\"string\",\"null\"]},"
+		"\"duration_ms\":{\"type\":\"integer\",\"minimum\":0}},"
+		"\"required\":[" VIEW_REQUIRED ",\"returncode\",\"signal\","
+		"\"detail\",\"finished_at\",\"duration_ms\"]}",
+		1, t_dispatch_result, NULL, NULL
+	},
+	{
+		"dispatch_list",
+		"List dispatches",
+		"Every dispatch of this session, oldest first, 100 per page. "
+		"Pass next_cursor back as cursor for the next page.",
+		"{\"type\":\"object\",\"properties\":{"
+		"\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor "
+		"from the previous page.\"}},\"additionalProperties\":false}",
+		"{\"type\":\"object\",\"properties\":{"
+		"\"count\":{\"type\":\"integer\",\"minimum\":0},"
+		"\"dispatches\":{\"type\":\"array\",\"items\":" VIEW_SCHEMA "},"
+		"\"next_cursor\":{\"type\":\"string\"}},"
+		"\"required\":[\"count\",\"dispatches\"]}",
+		1, t_dispatch_list, NULL, NULL
+	},
+};
+#define NTOOLS	(sizeof tools / sizeof tools[0])
+
+void
+tools_init(void)
+{
+	size_t	i;
+
+	for (i = 0; i < NTOOLS; i++) {
+		tools[i].input_obj = json_tokener_parse(tools[i].input);
+		tools[i].output_obj = json_tokener_parse(tools[i].output);
+		if (tools[i].input_obj == NULL || tools[i].output_obj == NULL)
+			fatalx("tools_init: bad schema for %s", tools[i].name);
+	}
+}
+
+struct json_object *
+tools_list(const char *version)
+{
+	struct json_object	*arr = json_object_new_array(), *t, *ann;
+	size_t			 i;
+	int			 v0618 = mcp_version_at_least(version,
+				    MCP_V20250618);
+
+	for (i = 0; i < NTOOLS; i++) {
+		t = json_object_new_object();
+		json_object_object_add(t, "name",
+		    json_object_new_string(tools[i].name));
+		if (v0618)
+			json_object_object_add(t, "title",
+			    json_object_new_string(tools[i].title));
+		json_object_object_add(t, "description",
+		    json_object_new_string(tools[i].description));
+		json_object_object_add(t, "inputSchema",
+		    json_object_get(tools[i].input_obj));
+		if (v0618)
+			json_object_object_add(t, "outputSchema",
+			    json_object_get(tools[i].output_obj));
+		if (mcp_version_at_least(version, MCP_V20250326)) {
+			ann = json_object_new_object();
+			if (v0618)
+				json_object_object_add(ann, "title",
+				    json_object_new_string(tools[i].title));
+			json_object_object_add(ann, "readOnlyHint",
+			    json_object_new_boolean(tools[i].read_only));
+			json_object_object_add(ann, "destructiveHint",
+			    json_object_new_boolean(0));
+			json_object_object_add(ann, "idempotentHint",
+			    json_object_new_boolean(tools[i].read_only));
+			json_object_object_add(ann, "openWorldHint",
+			    json_object_new_boolean(!tools[i].read_only));
+			json_object_object_add(t, "annotations", ann);
+		}
+		json_object_array_add(arr, t);
+	}
+	return (arr);
+}
+
+static struct json_object *
+text_content(const char *text, size_t len)
+{
+	struct json_object	*arr = json_object_new_array(), *c;
+
+	c = json_object_new_object();
+	json_object_object_add(c, "type", json_object_new_string("text"));
+	json_object_object_add(c, "text",
+	    json_object_new_string_len(text, (int)len));
+	json_object_array_add(arr, c);
+	return (arr);
+}
+
+void
+tool_error(const struct rpc_ctx *ctx, const char *msg)
+{
+	struct json_object	*res = json_object_new_object();
+
+	json_object_object_add(res, "content", text_content(msg, strlen(msg)));
+	json_object_object_add(res, "isError", json_object_new_boolean(1));
+	rpc_result(ctx, res);
+}
+
+/* structuredContent, and the same JSON as text for older clients. */
+static void
+tool_ok(const struct rpc_ctx *ctx, struct json_object *data)
+{
+	struct json_object	*res = json_object_new_object();
+	const char		*s;
+
+	s = json_object_to_json_string_ext(data, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	json_object_object_add(res, "content", text_content(s, strlen(s)));
+	if (mcp_version_at_least(ctx->version, MCP_V20250618))
+		json_object_object_add(res, "structuredContent", data);
+	else
+		json_object_put(data);
+	json_object_object_add(res, "isError", json_object_new_boolean(0));
+	rpc_result(ctx, res);
+}
+
+void
+tools_call(const struct rpc_ctx *ctx, struct json_object *params)
+{
+	struct json_object	*name, *args = NULL;
+	char			 msg[ECHO_BYTES + 64], echo[ECHO_BYTES];
+	size_t			 i;
+
+	if (!json_object_object_get_ex(params, "name", &name) ||
+	    !json_object_is_type(name, json_type_string)) {
+		rpc_error(ctx->id, RPC_INVALID_PARAMS,
+		    "Invalid params: name must be a string");
+		return;
+	}
+	if (json_object_object_get_ex(params, "arguments", &args) &&
+	    !json_object_is_type(args, json_type_object)) {
+		rpc_error(ctx->id, RPC_INVALID_PARAMS,
+		    "Invalid params: arguments must be an object");
+		return;
+	}
+	for (i = 0; i < NTOOLS; i++) {
+		if (strcmp(json_object_get_string(name), tools[i].name) == 0) {
+			tools[i].fn(ctx, args);
+			return;
+		}
+	}
+	echo_value(echo, sizeof echo, json_object_get_string(name),
+	    (size_t)json_object_get_string_len(name));
+	snprintf(msg, sizeof msg, "Unknown tool: %s", echo);
+	rpc_error(ctx->id, RPC_INVALID_PARAMS, msg);
+}
+
+/*
+ * Check that args holds exactly the allowed keys, with string values for
+ * those listed as strings.  Returns 0 or writes a message.
+ */
+static int
+check_shape(struct json_object *args, const char *const *keys, size_t nkeys,
+    size_t nrequired, const char *numeric, char *err, size_t errlen)
+{
+	struct json_object	*v;
+	char			 echo[ECHO_BYTES];
+	size_t			 i;
+	int			 known;
+
+	for (i = 0; i < nkeys; i++) {
+		if (args == NULL || !json_object_object_get_ex(args, keys[i],
+		    &v)) {
+			if (i < nrequired) {
+				snprintf(err, errlen, "missing required "
+				    "argument '%s'", keys[i]);
+				return (-1);
+			}
+			continue;
+		}
+		if (numeric != NULL && strcmp(keys[i], numeric) == 0) {
+			if (!json_object_is_type(v, json_type_int) &&
+			    !json_object_is_type(v, json_type_double)) {
+				snprintf(err, errlen, "%s must be a number",
+				    keys[i]);
+				return (-1);
+			}
+		} else if (!json_object_is_type(v, json_type_string)) {
+			snprintf(err, errlen, "%s must be a string", keys[i]);
+			return (-1);
+		}
+	}
+	if (args == NULL)
+		return (0);
+	json_object_object_foreach(args, k, val) {
+		(void)val;
+		known = 0;
+		for (i = 0; i < nkeys; i++)
+			known |= strcmp(k, keys[i]) == 0;
+		if (!known) {
+			echo_value(echo, sizeof echo, k, strlen(k));
+			snprintf(err, errlen, "unexpected argument '%s'", echo);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+static void
+reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
+    const char *reason)
+{
+	struct pending	*p;
+	struct mbuf	 m;
+	const char	*raw;
+
+	/* Refused here, but still audited by the broker before we answer. */
+	raw = args != NULL ? json_object_to_json_string_ext(args,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "{}";
+	p = pending_new(PEND_REJECT, ctx);
+	p->error = xstrdup(reason);
+	proto_reject(&m, p->reqid, &client_info, reason, raw,
+	    utf8_prefix(raw, strlen(raw), MAX_RAW_ARGS_BYTES / 4));
+	broker_send(&m);
+}
+
+static const char *
+arg_string(struct json_object *args, const char *key, size_t *len)
+{
+	struct json_object	*v;
+
+	json_object_object_get_ex(args, key, &v);
+	*len = (size_t)json_object_get_string_len(v);
+	return (json_object_get_string(v));
+}
+
+static void
+t_dispatch_unit(const struct rpc_ctx *ctx, struct json_object *args)
+{
+	static const char *const keys[] = {
+		"task_description", "orguser", "repo"
+	};
+	struct pending	*p;
+	struct mbuf	 m;
+	const char	*task, *org, *repo;
+	size_t		 tlen, olen, rlen;
+	char		 err[MAX_REASON_BYTES];
+
+	if (check_shape(args, keys, 3, 3, NULL, err, sizeof err) == -1) {
+		reject_dispatch(ctx, args, err);
+		return;
+	}
+	task = arg_string(args, "task_description", &tlen);
+	org = arg_string(args, "orguser", &olen);
+	repo = arg_string(args, "repo", &rlen);
+	/* The original's order: the task, then orguser, then repo. */
+	if (check_task(&task, &tlen, err, sizeof err) == -1 ||
+	    check_name("orguser", &org, &olen, err, sizeof err) == -1 ||
+	    check_name("repo", &repo, &rlen, err, sizeof err) == -1) {
+		reject_dispatch(ctx, args, err);
+		return;
+	}
+	p = pending_new(PEND_DISPATCH, ctx);
+	proto_dispatch(&m, p->reqid, &client_info, org, olen, repo, rlen,
+	    task, tlen);
+	broker_send(&m);
+}
+
+static int
+get_handle(const struct rpc_ctx *ctx, struct json_object *args,
+    const char *const *keys, size_t nkeys, const char *numeric,
+    const char **handle)
+{
+	char		 err[512], echo[ECHO_BYTES];
+	size_t		 len;
+
+	if (check_shape(args, keys, nkeys, 1, numeric, err, sizeof err) ==
+	    -1) {
+		tool_error(ctx, err);
+		return (-1);
+	}
+	*handle = arg_string(args, "handle", &len);
+	if (check_handle(*handle, len) == -1) {
+		echo_value(echo, sizeof echo, *handle, len);
+		snprintf(err, sizeof err, "unknown dispatch handle '%s': a "
+		    "handle is dsp- and 32 lowercase hex digits", echo);
+		tool_error(ctx, err);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+t_dispatch_status(const struct rpc_ctx *ctx, struct json_object *args)
+{
+	static const char *const keys[] = { "handle" };
+	struct pending	*p;
+	struct mbuf	 m;
+	const char	*handle;
+
+	if (get_handle(ctx, args, keys, 1, NULL, &handle) == -1)
+		return;
+	p = pending_new(PEND_STATUS, ctx);
+	proto_handle(&m, IMSG_STATUS, p->reqid, handle, 0);
+	broker_send(&m);
+}
+
+static void
+t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
+{
+	static const char *const keys[] = { "handle", "wait_seconds" };
+	struct json_object	*w;
+	struct pending		*p;
+	struct mbuf		 m;
+	const char		*handle;
+	double			 secs = 0;
+
+	if (get_handle(ctx, args, keys, 2, "wait_seconds", &handle) == -1)
+		return;
+	if (json_object_object_get_ex(args, "wait_seconds", &w)) {
+		secs = json_object_get_double(w);
+		if (!isfinite(secs) || secs < 0 || secs > MAX_WAIT_SECONDS) {
+			tool_error(ctx, "wait_seconds must be a number from 0 "
+			    "to 60");
+			return;
+		}
+	}
+	p = pending_new(PEND_RESULT, ctx);
+	proto_handle(&m, IMSG_RESULT, p->reqid, handle,
+	    (uint32_t)(secs * 1000.0));
+	broker_send(&m);
+}
+
+static void
+t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
+{
+	static const char *const keys[] = { "cursor" };
+	struct pending	*p;
+	struct mbuf	 m;
+	const char	*cur;
+	char		 err[256], *end;
+	unsigned long	 off = 0;
+	size_t		 len;
+
+	if (check_shape(args, keys, 1, 0, NULL, err, sizeof err) == -1) {
+		tool_error(ctx, err);
+		return;
+	}
+	if (args != NULL && json_object_object_get_ex(args, "cursor", NULL)) {
+		cur = arg_string(args, "cursor", &len);
+		/* Our cursors are "o" and a decimal offset; nothing else. */
+		if (len < 2 || len > 7 || cur[0] != 'o' || cur[1] < '0' ||
+		    cur[1] > '9' || (off = strtoul(cur + 1, &end, 10),
+		    *end != '\0') || off > MAX_RECORDS) {
+			tool_error(ctx, "invalid cursor: pass next_cursor "
+			    "from the previous page");
+			return;
+		}
+	}
+	p = pending_new(PEND_LIST, ctx);
+	p->offset = (uint32_t)off;
+	m_init(&m, IMSG_LIST, p->reqid);
+	m_put_u32(&m, (uint32_t)off);
+	broker_send(&m);
+}
+
+static struct json_object *
+view_json(const struct dview *v)
+{
+	struct json_object	*o = json_object_new_object();
+	char			 ts[TIME_STR_BYTES];
+	const char		*sig;
+
+	json_object_object_add(o, "handle", json_object_new_string(v->handle));
+	json_object_object_add(o, "orguser",
+	    json_object_new_string(v->orguser));
+	json_object_object_add(o, "repo", json_object_new_string(v->repo));
+	json_object_object_add(o, "github", json_object_new_string(v->github));
+	json_object_object_add(o, "status",
+	    json_object_new_string(dstatus_name(v->status)));
+	fmt_time_ms(v->requested_ms, ts, sizeof ts);
+	json_object_object_add(o, "requested_at", json_object_new_string(ts));
+	if (!v->with_result)
+		return (o);
+	json_object_object_add(o, "returncode", v->has_returncode ?
+	    json_object_new_int(v->returncode) : NULL);
+	sig = v->signal != 0 ? signal_name((int)v->signal) : NULL;
+	json_object_object_add(o, "signal", sig != NULL ?
+	    json_object_new_string(sig) : NULL);
+	json_object_object_add(o, "detail",
+	    json_object_new_string_len(v->detail, (int)v->detail_len));
+	if (v->finished_ms != 0) {
+		fmt_time_ms(v->finished_ms, ts, sizeof ts);
+		json_object_object_add(o, "finished_at",
+		    json_object_new_string(ts));
+	} else
+		json_object_object_add(o, "finished_at", NULL);
+	json_object_object_add(o, "duration_ms",
+	    json_object_new_int64((int64_t)v->duration_ms));
+	return (o);
+}
+
+/* A malformed answer means the broker is not ours: stop. */
+#define BAD_REPLY(p) \
+	fatalx("frontend: malformed reply %u to request %u", r->type, \
+	    (p)->reqid)
+
+void
+tools_reply(struct pending *p, struct mreader *r)
+{
+	struct json_object	*o, *arr;
+	struct dview		 v;
+	const char		*msg;
+	size_t			 len;
+	uint32_t		 total, n, i;
+	char			 cur[16];
+
+	if (r->type == IMSG_TOOL_ERROR && p->kind != PEND_REJECT) {
+		if (proto_get_tool_error(r, &msg, &len) == -1 ||
+		    utf8_count(msg, len) < 0)
+			BAD_REPLY(p);
+		{
+			char *s = xstrndup(msg, len);
+
+			tool_error(&p->ctx, s);
+			free(s);
+		}
+		return;
+	}
+	switch (p->kind) {
+	case PEND_REJECT:
+		if (r->type != IMSG_ACK || m_end(r) == -1)
+			BAD_REPLY(p);
+		tool_error(&p->ctx, p->error);
+		break;
+	case PEND_DISPATCH:
+	case PEND_STATUS:
+	case PEND_RESULT:
+		if (r->type != IMSG_VIEW || proto_get_view(r, &v) == -1 ||
+		    m_end(r) == -1 || v.with_result != (p->kind == PEND_RESULT) ||
+		    utf8_count(v.detail, v.detail_len) < 0)
+			BAD_REPLY(p);
+		tool_ok(&p->ctx, view_json(&v));
+		break;
+	case PEND_LIST:
+		if (r->type != IMSG_LIST_PAGE || m_get_u32(r, &total) == -1 ||
+		    m_get_u32(r, &n) == -1 || n > LIST_PAGE_RECORDS)
+			BAD_REPLY(p);
+		arr = json_object_new_array();
+		for (i = 0; i < n; i++) {
+			if (proto_get_view(r, &v) == -1 || v.with_result)
+				BAD_REPLY(p);
+			json_object_array_add(arr, view_json(&v));
+		}
+		if (m_end(r) == -1)
+			BAD_REPLY(p);
+		o = json_object_new_object();
+		json_object_object_add(o, "count",
+		    json_object_new_int64(total));
+		json_object_object_add(o, "dispatches", arr);
+		if (p->offset + n < total) {
+			snprintf(cur, sizeof cur, "o%u", p->offset + n);
+			json_object_object_add(o, "next_cursor",
+			    json_object_new_string(cur));
+		}
+		tool_ok(&p->ctx, o);
+		break;
+	}
+}
