@@ -250,8 +250,6 @@ lane_terminate(struct dispatch *d, enum end_reason why)
 	if (d->final || d->kill_pending || d->pid <= 0)
 		return;
 	d->why = why;
-	if (why == END_TIMEOUT)
-		d->status = DS_TIMED_OUT;
 	evtimer_del(&d->ev_timeout);
 	/* Only while the zombie pins the group may we signal it. */
 	if (d->reaped)
@@ -321,12 +319,13 @@ lane_try_final(struct dispatch *d)
 	close_stream(d, &d->in_fd, &d->ev_in);
 	free(d->task);
 	d->task = NULL;
-	if (d->status == DS_RUNNING) {
-		if (d->why == END_EXIT && d->has_rc && d->rc == 0)
-			d->status = DS_SUCCEEDED;
-		else
-			d->status = DS_FAILED;
-	}
+	/* Only a final record leaves "running": its result is complete. */
+	if (d->why == END_TIMEOUT)
+		d->status = DS_TIMED_OUT;
+	else if (d->why == END_EXIT && d->has_rc && d->rc == 0)
+		d->status = DS_SUCCEEDED;
+	else
+		d->status = DS_FAILED;
 	d->finished_ms = now_ms();
 	lane_set_detail(d);
 	free(d->out.buf);

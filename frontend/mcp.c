@@ -267,6 +267,9 @@ mcp_handle_line(const char *line, size_t len)
 	}
 	json_tokener_reset(tok);
 	msg = json_tokener_parse_ex(tok, line, (int)len);
+	/* A bare number is only known to end at the terminating NUL. */
+	if (msg == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		msg = json_tokener_parse_ex(tok, "", 1);
 	if (msg == NULL || json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(msg);
 		rpc_error(NULL, RPC_PARSE_ERROR, "Parse error");
