@@ -24,6 +24,7 @@
 #include "common/conf.h"
 #include "common/imsg.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "frontend/frontend.h"
 
 /* The frontend's channel to the broker is always this descriptor. */
@@ -33,13 +34,16 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dispatch-mcp [-v] [--check-config | --version | --help]\n"
+	    "usage: dispatch-mcp [-v] [--check-config | --print-sandbox | --version |\n"
+	    "                    --help]\n"
 	    "\n"
 	    "Serve MCP on stdin/stdout, dispatching work to the allowlisted\n"
 	    "org-user/repo lanes in $DISPATCH_REPOS_JSON.  See dispatch-mcp(8).\n"
 	    "\n"
 	    "  --check-config  validate the environment and allowlist, print\n"
 	    "                  the targets and the lane argv, and exit\n"
+	    "  --print-sandbox print each process's seccomp filter, Landlock\n"
+	    "                  rules, limits and identity, and exit\n"
 	    "  --version       print the version and exit\n"
 	    "  -v, --verbose   log debugging detail to stderr\n");
 }
@@ -96,7 +100,7 @@ sane_stdio(void)
 }
 
 static void __attribute__((noreturn))
-become_frontend(int fd)
+become_frontend(const struct config *conf, int fd)
 {
 	if (fd != FRONTEND_CHAN_FD) {
 		if (dup2(fd, FRONTEND_CHAN_FD) == -1)
@@ -106,7 +110,7 @@ become_frontend(int fd)
 	/* The audit log and anything else inherited: gone. */
 	if (syscall(SYS_close_range, FRONTEND_CHAN_FD + 1, ~0U, 0) == -1)
 		fatal("become_frontend: close_range");
-	frontend_main(FRONTEND_CHAN_FD);
+	frontend_main(FRONTEND_CHAN_FD, conf);
 }
 
 static void
@@ -128,7 +132,7 @@ main(int argc, char *argv[])
 {
 	static struct config	conf;
 	char			err[MAX_REASON_BYTES];
-	int			i, check = 0, verbose = 0, sv[2];
+	int			i, check = 0, verbose = 0, print_sb = 0, sv[2];
 	pid_t			pid;
 
 	for (i = 1; i < argc; i++) {
@@ -143,6 +147,8 @@ main(int argc, char *argv[])
 		} else if (strcmp(argv[i], "--check-config") == 0 ||
 		    strcmp(argv[i], "-t") == 0)
 			check = 1;
+		else if (strcmp(argv[i], "--print-sandbox") == 0)
+			print_sb = 1;
 		else if (strcmp(argv[i], "--verbose") == 0 ||
 		    strcmp(argv[i], "-v") == 0)
 			verbose = 1;
@@ -160,8 +166,26 @@ main(int argc, char *argv[])
 		fprintf(stderr, "dispatch-mcp: %s\n", err);
 		return (1);
 	}
+	sandbox_set_log(conf.sandbox_log);
 	if (check)
 		return (check_config(&conf));
+	if (print_sb) {
+		struct sandbox_paths	sp = { conf.command, conf.repos_path,
+					    conf.audit_path };
+
+		if (!conf.sandbox)
+			printf("sandbox: NOT APPLIED in this build (sanitizers "
+			    "are enabled)\n");
+		sandbox_print(stdout, &sp, conf.run_uid, conf.run_gid,
+		    conf.drop);
+		return (0);
+	}
+	if (conf.sandbox_log)
+		log_warnx("DISPATCH_SANDBOX=log: sandbox violations are only "
+		    "LOGGED, not stopped; never run like this in production");
+	else if (!conf.sandbox)
+		log_warnx("this build applies no sandbox (sanitizers are "
+		    "enabled); it is for testing only");
 
 	if (audit_open(conf.audit_path, err, sizeof err) == -1) {
 		fprintf(stderr, "dispatch-mcp: %s\n", err);
@@ -177,7 +201,7 @@ main(int argc, char *argv[])
 		fatal("main: fork");
 	case 0:
 		close(sv[0]);
-		become_frontend(sv[1]);
+		become_frontend(&conf, sv[1]);
 		break;
 	default:
 		close(sv[1]);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -24,6 +25,7 @@
 #include "broker/spawn.h"
 #include "common/imsg.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/utf8.h"
 #include "common/util.h"
 #include "common/validate.h"
@@ -37,7 +39,7 @@ static struct chan	 chan;
 static pid_t		 frontend_pid;
 static int		 frontend_status = -1;	/* wait status once reaped */
 static int		 shutting_down;
-static int		 shutdown_clean;	/* asked for, not a failure */
+static int		 failed;		/* exit non-zero */
 static int		 bye_sent;
 static struct event	 ev_shutdown_grace;
 static struct event	*ev_sigterm, *ev_sigint, *ev_sigchld, *ev_sighup;
@@ -55,10 +57,11 @@ static void	b_list(struct mreader *);
 static void	b_shutdown(struct mreader *);
 
 /*
- * What the frontend may ask.  Anything else, or a message that fails to
- * decode, means the frontend is not behaving as ours would: we stop
- * serving it.  SHUTDOWN_OK marks requests still answered while winding
- * down; a dispatch then is refused and audited by its handler.
+ * What the frontend may ask, and when.  Anything else, or a message that
+ * fails to decode, means the frontend is not behaving as ours would: we
+ * stop listening to it.  REQ_SHUTDOWN_OK marks requests still answered
+ * while winding down (a dispatch is then refused and audited); SHUTDOWN
+ * itself may come only once.
  */
 #define REQ_SHUTDOWN_OK	0x1
 static const struct {
@@ -71,11 +74,12 @@ static const struct {
 	{ IMSG_STATUS, REQ_SHUTDOWN_OK, b_status },
 	{ IMSG_RESULT, REQ_SHUTDOWN_OK, b_result },
 	{ IMSG_LIST, REQ_SHUTDOWN_OK, b_list },
-	{ IMSG_SHUTDOWN, REQ_SHUTDOWN_OK, b_shutdown },
+	{ IMSG_SHUTDOWN, 0, b_shutdown },
 };
 
 static void	broker_begin_shutdown(const char *);
 static void	broker_maybe_done(void);
+static void	broker_violation(const char *);
 
 static unsigned
 handle_hash(const char *h)
@@ -199,7 +203,7 @@ b_dispatch(struct mreader *r)
 
 	memset(&req, 0, sizeof req);
 	if (proto_get_dispatch(r, &req) == -1) {
-		broker_begin_shutdown("frontend sent a malformed DISPATCH");
+		broker_violation("frontend sent a malformed DISPATCH");
 		return;
 	}
 	/* The same checks, in the same order, as the frontend made. */
@@ -315,11 +319,11 @@ b_dispatch(struct mreader *r)
 	buckets[b] = d;
 
 	nrunning++;
-	if (lane_start(d, &la) == -1) {
+	lane_args_free(&la);
+	if (lane_start(d, r->id) == -1) {
 		int	 saved = errno;
 		char	 msg[PATH_MAX + 128];
 
-		lane_args_free(&la);
 		snprintf(msg, sizeof msg, "failed to start lane %s: %s",
 		    broker_conf->command, strerror(saved));
 		log_warnx("lane %s: %s", d->handle, msg);
@@ -335,7 +339,6 @@ b_dispatch(struct mreader *r)
 		broker_lane_final(d);
 		return;
 	}
-	lane_args_free(&la);
 	log_info("dispatched %s to %s/%s (pid %ld)", d->handle, d->orguser,
 	    d->repo, (long)d->pid);
 	send_view(r->id, d, 0);
@@ -349,7 +352,7 @@ b_reject(struct mreader *r)
 	char			reason[MAX_REASON_BYTES + 1];
 
 	if (proto_get_reject(r, &req) == -1) {
-		broker_begin_shutdown("frontend sent a malformed REJECT");
+		broker_violation("frontend sent a malformed REJECT");
 		return;
 	}
 	memcpy(reason, req.reason, req.reason_len);
@@ -376,7 +379,7 @@ b_status(struct mreader *r)
 	uint32_t	 wait_ms;
 
 	if (proto_get_handle(r, handle, &wait_ms) == -1 || wait_ms != 0) {
-		broker_begin_shutdown("frontend sent a malformed STATUS");
+		broker_violation("frontend sent a malformed STATUS");
 		return;
 	}
 	if ((d = find_dispatch(handle)) == NULL)
@@ -410,7 +413,7 @@ b_result(struct mreader *r)
 	uint32_t	 wait_ms;
 
 	if (proto_get_handle(r, handle, &wait_ms) == -1) {
-		broker_begin_shutdown("frontend sent a malformed RESULT");
+		broker_violation("frontend sent a malformed RESULT");
 		return;
 	}
 	if ((d = find_dispatch(handle)) == NULL) {
@@ -440,7 +443,7 @@ b_list(struct mreader *r)
 	uint32_t	offset, n, i;
 
 	if (m_get_u32(r, &offset) == -1 || m_end(r) == -1) {
-		broker_begin_shutdown("frontend sent a malformed LIST");
+		broker_violation("frontend sent a malformed LIST");
 		return;
 	}
 	n = 0;
@@ -463,10 +466,9 @@ static void
 b_shutdown(struct mreader *r)
 {
 	if (m_end(r) == -1) {
-		broker_begin_shutdown("frontend sent a malformed SHUTDOWN");
+		broker_violation("frontend sent a malformed SHUTDOWN");
 		return;
 	}
-	shutdown_clean = 1;
 	broker_begin_shutdown(NULL);
 }
 
@@ -517,14 +519,28 @@ broker_dispatch_msg(struct chan *c, struct mreader *r, void *arg)
 	for (i = 0; i < sizeof requests / sizeof requests[0]; i++) {
 		if (requests[i].type != r->type)
 			continue;
-		if (shutting_down && !(requests[i].flags & REQ_SHUTDOWN_OK))
+		if (shutting_down && !(requests[i].flags & REQ_SHUTDOWN_OK)) {
+			broker_violation("request out of order");
 			return;
+		}
 		requests[i].handler(r);
 		return;
 	}
-	log_warnx("broker: unexpected message type %u from the frontend",
-	    r->type);
-	broker_begin_shutdown("frontend protocol violation");
+	log_warnx("unexpected message type %u from the frontend", r->type);
+	broker_violation("frontend protocol violation");
+}
+
+static void
+reap_spawner(void)
+{
+	pid_t	pid = spawner_get_pid();
+	int	status;
+
+	if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
+		log_warnx("the spawner exited (status %d); no lane can start",
+		    status);
+		broker_begin_shutdown("the spawner is gone");
+	}
 }
 
 static void
@@ -549,6 +565,19 @@ reap_frontend(void)
 	} else if (WEXITSTATUS(status) != 0)
 		log_warnx("frontend exited with status %d",
 		    WEXITSTATUS(status));
+}
+
+/*
+ * The frontend broke the protocol: it is not ours any more.  Stop
+ * listening to it at once, wind down the lanes, and exit non-zero.
+ */
+static void
+broker_violation(const char *why)
+{
+	chan_close(&chan);
+	if (frontend_pid > 0)
+		kill(frontend_pid, SIGKILL);
+	broker_begin_shutdown(why);
 }
 
 static void
@@ -579,7 +608,7 @@ broker_finish(void)
 		log_warnx("frontend did not exit; killed it");
 		rc = 1;
 	}
-	if (!shutdown_clean)
+	if (failed)
 		rc = 1;
 	if (frontend_status != -1 && (!WIFEXITED(frontend_status) ||
 	    WEXITSTATUS(frontend_status) != 0))
@@ -628,7 +657,7 @@ broker_begin_shutdown(const char *failure)
 
 	if (failure != NULL) {
 		log_warnx("shutting down: %s", failure);
-		shutdown_clean = 0;
+		failed = 1;
 	}
 	if (shutting_down)
 		return;
@@ -653,6 +682,7 @@ broker_signal(int sig, short what, void *arg)
 {
 	switch (sig) {
 	case SIGCHLD:
+		reap_spawner();
 		reap_frontend();
 		if (frontend_pid == -1 && !shutting_down)
 			broker_begin_shutdown("the frontend exited");
@@ -665,7 +695,6 @@ broker_signal(int sig, short what, void *arg)
 			break;
 		}
 		log_info("received %s; shutting down", signal_name(sig));
-		shutdown_clean = 1;
 		broker_begin_shutdown(NULL);
 		break;
 	case SIGHUP:
@@ -678,12 +707,32 @@ broker_main(const struct config *conf, int fd, pid_t fpid)
 {
 	struct event_config	*cfg;
 
+	struct sandbox_paths	 sp;
+	struct rlimit		 rl;
+
 	broker_conf = conf;
 	frontend_pid = fpid;
 	log_init("broker", log_verbose());
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
 	spawn_init(conf);
+	/* A thousand lanes hold three descriptors each. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	/*
+	 * The lane layer first: the spawner, forked next, keeps only it,
+	 * and so does every lane.  Then the broker's own, stricter layer.
+	 */
+	memset(&sp, 0, sizeof sp);
+	sp.lane_program = conf->command;
+	sp.allowlist = conf->repos_path;
+	sp.audit = conf->audit_path;
+	if (conf->sandbox)
+		sandbox_lane_layer(&sp);
+	spawner_start(conf);
 
 	if ((cfg = event_config_new()) == NULL)
 		fatalx("broker_main: event_config_new");
@@ -706,6 +755,8 @@ broker_main(const struct config *conf, int fd, pid_t fpid)
 
 	chan_init(&chan, broker_base, fd, broker_dispatch_msg,
 	    broker_chan_closed, NULL);
+	if (conf->sandbox)
+		sandbox_broker(&sp);
 	/* The frontend may have died before the SIGCHLD event existed. */
 	reap_frontend();
 	if (frontend_pid == -1)

@@ -85,8 +85,7 @@ void	broker_main(const struct config *, int, pid_t) __attribute__((noreturn));
 void	broker_lane_final(struct dispatch *);
 
 /* lane.c */
-struct lane_args;
-int	lane_start(struct dispatch *, const struct lane_args *);
+int	lane_start(struct dispatch *, uint32_t);
 void	lane_terminate(struct dispatch *, enum end_reason);
 void	lane_view(const struct dispatch *, struct dview *, int);
 void	tail_append(struct tailbuf *, const char *, size_t);

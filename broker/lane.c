@@ -247,13 +247,11 @@ lane_terminate(struct dispatch *d, enum end_reason why)
 {
 	struct timeval	tv;
 
-	if (d->final || d->kill_pending || d->pid <= 0)
+	/* Once reaped, the group id is no longer ours to signal. */
+	if (d->final || d->kill_pending || d->pid <= 0 || d->reaped)
 		return;
 	d->why = why;
 	evtimer_del(&d->ev_timeout);
-	/* Only while the zombie pins the group may we signal it. */
-	if (d->reaped)
-		return;
 	d->kill_pending = 1;
 	if (killpg(d->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("lane %s: killpg SIGTERM", d->handle);
@@ -341,24 +339,45 @@ pidfd_open_compat(pid_t pid)
 	return ((int)syscall(SYS_pidfd_open, pid, 0));
 }
 
+/*
+ * Make the lane's pipes, hand its ends to the spawner with the order,
+ * and keep ours.  In argv mode its stdin is our /dev/null (fd 0).
+ */
 int
-lane_start(struct dispatch *d, const struct lane_args *la)
+lane_start(struct dispatch *d, uint32_t id)
 {
-	struct lane_io		 io;
-	struct timeval		 tv;
+	struct timeval	 tv;
+	int		 in[2] = { -1, -1 }, out[2] = { -1, -1 };
+	int		 errp[2] = { -1, -1 }, fds[3], saved;
 
 	d->pidfd = d->in_fd = d->out_fd = d->err_fd = -1;
 	evtimer_assign(&d->ev_timeout, broker_base, lane_timeout, d);
 	evtimer_assign(&d->ev_kill, broker_base, lane_kill, d);
 	evtimer_assign(&d->ev_drain, broker_base, lane_drained, d);
 
+	if ((!broker_conf->task_arg && pipe2(in, O_CLOEXEC) == -1) ||
+	    pipe2(out, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
+		saved = errno;
+		goto fail;
+	}
+	fds[0] = broker_conf->task_arg ? STDIN_FILENO : in[0];
+	fds[1] = out[1];
+	fds[2] = errp[1];
 	d->started_mono = mono_ms();
-	if (spawn_lane(broker_conf, la, &io) == -1)
-		return (-1);
-	d->pid = io.pid;
-	d->in_fd = io.in_fd;
-	d->out_fd = io.out_fd;
-	d->err_fd = io.err_fd;
+	d->pid = spawner_request(id, d->handle, d->orguser, d->repo,
+	    d->github, broker_conf->task_arg ? d->task : "",
+	    broker_conf->task_arg ? d->task_len : 0, fds);
+	saved = errno;
+	if (in[0] != -1)
+		close(in[0]);
+	close(out[1]);
+	close(errp[1]);
+	in[0] = out[1] = errp[1] = -1;
+	if (d->pid == -1)
+		goto fail;
+	d->in_fd = in[1];
+	d->out_fd = out[0];
+	d->err_fd = errp[0];
 	/* Our own unreaped child: the pid cannot have been reused. */
 	if ((d->pidfd = pidfd_open_compat(d->pid)) == -1)
 		fatal("lane_start: pidfd_open %ld", (long)d->pid);
@@ -390,6 +409,22 @@ lane_start(struct dispatch *d, const struct lane_args *la)
 		d->task = NULL;
 	}
 	return (0);
+fail:
+	if (in[0] != -1)
+		close(in[0]);
+	if (in[1] != -1)
+		close(in[1]);
+	if (out[0] != -1)
+		close(out[0]);
+	if (out[1] != -1)
+		close(out[1]);
+	if (errp[0] != -1)
+		close(errp[0]);
+	if (errp[1] != -1)
+		close(errp[1]);
+	d->pid = -1;
+	errno = saved;
+	return (-1);
 }
 
 void

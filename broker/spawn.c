@@ -1,25 +1,37 @@
 /*
- * The only exec site.  posix_spawn(3) with a fixed absolute path: no
- * shell, no PATH search, a new session and process group, stdio on pipes,
- * every other descriptor closed, default signal dispositions.
+ * The only exec site, and the spawner process around it.
+ *
+ * The broker forks the spawner right after it takes on the lane layer of
+ * the sandbox, and then locks itself down further, with no exec and no
+ * fork.  The spawner keeps only the lane layer: it reads fully built
+ * spawn orders, checks them again, and starts the lane with clone(2)
+ * CLONE_PARENT, so the lane is the broker's child and the broker alone
+ * tracks, signals and reaps it.  The program is the absolute path pinned
+ * at start; no shell and no PATH search are involved.
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "broker/spawn.h"
+#include "common/imsg.h"
 #include "common/log.h"
+#include "common/proto.h"
 #include "common/util.h"
+#include "common/validate.h"
 
 #define LANE_PATH	"PATH=/usr/local/bin:/usr/bin:/bin"
 
@@ -131,63 +143,107 @@ lane_argv_template(const struct config *conf, char *buf, size_t len)
 	    "  (stdin: TASK, then EOF)");
 }
 
-static int
-pipe_pair(int fds[2])
+/*
+ * Start a lane on the given stdin, stdout and stderr.  The exec is
+ * checked through a close-on-exec pipe: EOF means it happened, four
+ * bytes are the errno of a failed execve.  With as_sibling the lane
+ * becomes our parent's child (CLONE_PARENT).
+ */
+static pid_t
+lane_clone(const struct config *conf, const struct lane_args *la,
+    const int fds[3], int as_sibling, int *errp)
 {
-	return (pipe2(fds, O_CLOEXEC));
+	sigset_t	all;
+	pid_t		pid;
+	ssize_t		n;
+	int		ep[2], e, i, hi[3];
+
+	*errp = 0;
+	if (pipe2(ep, O_CLOEXEC) == -1) {
+		*errp = errno;
+		return (-1);
+	}
+	pid = (pid_t)syscall(SYS_clone, (as_sibling ? CLONE_PARENT : 0) |
+	    SIGCHLD, 0, NULL, NULL, 0);
+	if (pid == -1) {
+		*errp = errno;
+		close(ep[0]);
+		close(ep[1]);
+		return (-1);
+	}
+	if (pid == 0) {
+		/* The lane's own session: the timeout kills the group. */
+		if (setsid() == -1)
+			goto fail;
+		/* Move the three out of the way before placing them. */
+		for (i = 0; i < 3; i++) {
+			if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) == -1)
+				goto fail;
+		}
+		for (i = 0; i < 3; i++) {
+			if (dup2(hi[i], i) == -1)
+				goto fail;
+		}
+		/* Nothing else crosses the exec. */
+		if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOEXEC */) == -1)
+			goto fail;
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		for (i = 1; i < NSIG; i++)
+			signal(i, SIG_DFL);
+		umask(077);
+		execve(conf->command, la->argv, la->envp);
+fail:
+		e = errno;
+		n = write(ep[1], &e, sizeof e);
+		(void)n;
+		_exit(127);
+	}
+	close(ep[1]);
+	do {
+		n = read(ep[0], &e, sizeof e);
+	} while (n == -1 && errno == EINTR);
+	close(ep[0]);
+	if (n == (ssize_t)sizeof e) {
+		*errp = e;
+		/* Our own child: reap it.  A sibling is our parent's to reap. */
+		if (!as_sibling)
+			waitpid(pid, NULL, 0);
+	}
+	return (pid);
 }
 
 int
 spawn_lane(const struct config *conf, const struct lane_args *la,
     struct lane_io *io)
 {
-	posix_spawn_file_actions_t	 fa;
-	posix_spawnattr_t		 attr;
-	sigset_t			 none, all;
-	int				 in[2] = { -1, -1 }, out[2] = { -1, -1 };
-	int				 errp[2] = { -1, -1 }, rv, saved;
+	int	in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int	fds[3], e, saved;
+	pid_t	pid;
 
 	io->pid = -1;
 	io->in_fd = io->out_fd = io->err_fd = -1;
-	if ((!conf->task_arg && pipe_pair(in) == -1) || pipe_pair(out) == -1 ||
-	    pipe_pair(errp) == -1) {
+	if ((!conf->task_arg && pipe2(in, O_CLOEXEC) == -1) ||
+	    pipe2(out, O_CLOEXEC) == -1 || pipe2(errp, O_CLOEXEC) == -1) {
 		saved = errno;
 		goto fail;
 	}
-
-	posix_spawn_file_actions_init(&fa);
-	if (conf->task_arg)
-		posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-		    "/dev/null", O_RDONLY, 0);
-	else
-		posix_spawn_file_actions_adddup2(&fa, in[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, errp[1], STDERR_FILENO);
-	/* Every broker descriptor is O_CLOEXEC; this is the second lock. */
-	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
-
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &all);
-	/* Own session and process group: the timeout kills the group. */
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-	rv = posix_spawn(&io->pid, conf->command, &fa, &attr, la->argv,
-	    la->envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (rv != 0) {
-		saved = rv;
-		io->pid = -1;
+	fds[0] = conf->task_arg ? open("/dev/null", O_RDONLY | O_CLOEXEC) :
+	    in[0];
+	fds[1] = out[1];
+	fds[2] = errp[1];
+	pid = lane_clone(conf, la, fds, 0, &e);
+	if (conf->task_arg && fds[0] != -1)
+		close(fds[0]);
+	if (pid == -1 || e != 0) {
+		saved = e != 0 ? e : errno;
 		goto fail;
 	}
 	if (in[0] != -1)
 		close(in[0]);
 	close(out[1]);
 	close(errp[1]);
+	io->pid = pid;
 	io->in_fd = in[1];
 	io->out_fd = out[0];
 	io->err_fd = errp[0];
@@ -207,4 +263,208 @@ fail:
 	}
 	errno = saved;
 	return (-1);
+}
+
+/* The spawner's end and the broker's end of their socket. */
+static int	spawner_fd = -1;
+static pid_t	spawner_pid = -1;
+
+static int
+recv_order(int fd, uint8_t *buf, size_t len, int fds[3])
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(3 * sizeof(int))];
+	} cm;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	ssize_t		 n;
+	size_t		 nfds = 0;
+
+	memset(&msg, 0, sizeof msg);
+	iov.iov_base = buf;
+	iov.iov_len = len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof cm.buf;
+	do {
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		return ((int)n);
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+			if (nfds == 3)
+				memcpy(fds, CMSG_DATA(c), sizeof(int) * 3);
+		}
+	}
+	if (nfds != 3 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		fatalx("spawner: an order without its three descriptors");
+	return ((int)n);
+}
+
+/*
+ * The spawner: one order at a time, each checked as if the broker were
+ * hostile, since it holds the only exec the broker has.
+ */
+static void __attribute__((noreturn))
+spawner_main(const struct config *conf, int fd)
+{
+	struct lane_args	 la;
+	struct mreader		 r;
+	struct mbuf		 m;
+	uint8_t			*buf = xmalloc(MAX_IMSG_BYTES);
+	const char		*task;
+	size_t			 tlen;
+	char			 handle[HANDLE_BYTES + 1], org[MAX_NAME_BYTES + 1];
+	char			 repo[MAX_NAME_BYTES + 1], err[256];
+	char			 gh[MAX_GITHUB_BYTES + 1];
+	int			 fds[3], n, e, i;
+	pid_t			 pid;
+
+	log_init("spawner", log_verbose());
+	/* If the broker goes, so do we. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
+		_exit(1);
+	for (;;) {
+		if ((n = recv_order(fd, buf, MAX_IMSG_BYTES, fds)) <= 0)
+			_exit(0);
+		if (m_open(&r, buf, (size_t)n) == -1 || r.type != IMSG_SPAWN ||
+		    m_get_strbuf(&r, handle, sizeof handle) == -1 ||
+		    m_get_strbuf(&r, org, sizeof org) == -1 ||
+		    m_get_strbuf(&r, repo, sizeof repo) == -1 ||
+		    m_get_strbuf(&r, gh, sizeof gh) == -1 ||
+		    m_get_str(&r, &task, &tlen, MAX_TASK_BYTES) == -1 ||
+		    m_end(&r) == -1)
+			fatalx("spawner: malformed order");
+		if (check_handle(handle, strlen(handle)) == -1 ||
+		    !is_valid_name(org, strlen(org)) ||
+		    !is_valid_name(repo, strlen(repo)) ||
+		    check_github(gh, strlen(gh)) == -1)
+			fatalx("spawner: order with invalid names");
+		if (conf->task_arg) {
+			const char	*t = task;
+			size_t		 l = tlen;
+
+			if (check_task(&t, &l, err, sizeof err) == -1 ||
+			    l != tlen || task[0] == '-')
+				fatalx("spawner: order with an invalid task");
+		} else if (tlen != 0)
+			fatalx("spawner: a task in argv when stdin carries it");
+		{
+			char	*t = xstrndup(task, tlen);
+
+			lane_args_build(&la, conf, handle, org, repo, gh, t);
+			free(t);
+		}
+		pid = lane_clone(conf, &la, fds, 1, &e);
+		lane_args_free(&la);
+		for (i = 0; i < 3; i++)
+			close(fds[i]);
+		m_init(&m, IMSG_SPAWNED, r.id);
+		m_put_u32(&m, (uint32_t)(pid > 0 ? pid : 0));
+		m_put_u32(&m, (uint32_t)(pid > 0 ? e : (e != 0 ? e : EAGAIN)));
+		if (send(fd, m.data, m.len, MSG_NOSIGNAL) != (ssize_t)m.len)
+			_exit(1);
+		m_free(&m);
+	}
+}
+
+pid_t
+spawner_start(const struct config *conf)
+{
+	int	sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		fatal("spawner_start: socketpair");
+	chan_setbuf(sv[0]);
+	chan_setbuf(sv[1]);
+	switch (spawner_pid = fork()) {
+	case -1:
+		fatal("spawner_start: fork");
+		break;
+	case 0:
+		close(sv[0]);
+		if (dup2(sv[1], 3) == -1)
+			fatal("spawner: dup2");
+		/* Keep stdio (/dev/null, /dev/null, stderr) and the socket. */
+		if (syscall(SYS_close_range, 4, ~0U, 0) == -1)
+			fatal("spawner: close_range");
+		spawner_main(conf, 3);
+	}
+	close(sv[1]);
+	spawner_fd = sv[0];
+	return (spawner_pid);
+}
+
+/* Send an order; returns the pid, or -1 with errno when none ran. */
+pid_t
+spawner_request(uint32_t id, const char *handle, const char *org,
+    const char *repo, const char *github, const char *task, size_t tlen,
+    const int fds[3])
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(3 * sizeof(int))];
+	} cm;
+	struct msghdr	 msg;
+	struct iovec	 iov;
+	struct cmsghdr	*c;
+	struct mbuf	 m;
+	struct mreader	 r;
+	uint8_t		 reply[64];
+	uint32_t	 pid, e;
+	ssize_t		 n;
+
+	m_init(&m, IMSG_SPAWN, id);
+	m_put_cstr(&m, handle);
+	m_put_cstr(&m, org);
+	m_put_cstr(&m, repo);
+	m_put_cstr(&m, github);
+	m_put_str(&m, task, tlen);
+	memset(&msg, 0, sizeof msg);
+	memset(&cm, 0, sizeof cm);
+	iov.iov_base = m.data;
+	iov.iov_len = m.len;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof cm.buf;
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
+	do {
+		n = sendmsg(spawner_fd, &msg, MSG_NOSIGNAL);
+	} while (n == -1 && errno == EINTR);
+	m_free(&m);
+	if (n == -1)
+		fatal("spawner_request: the spawner is gone");
+	do {
+		n = recv(spawner_fd, reply, sizeof reply, 0);
+	} while (n == -1 && errno == EINTR);
+	if (n <= 0)
+		fatalx("spawner_request: the spawner is gone");
+	if (m_open(&r, reply, (size_t)n) == -1 || r.type != IMSG_SPAWNED ||
+	    r.id != id || m_get_u32(&r, &pid) == -1 ||
+	    m_get_u32(&r, &e) == -1 || m_end(&r) == -1)
+		fatalx("spawner_request: malformed reply");
+	if (e != 0) {
+		/* Our child by CLONE_PARENT, exiting with 127: reap it. */
+		if (pid != 0)
+			waitpid((pid_t)pid, NULL, 0);
+		errno = (int)e;
+		return (-1);
+	}
+	return ((pid_t)pid);
+}
+
+pid_t
+spawner_get_pid(void)
+{
+	return (spawner_pid);
 }

@@ -3,6 +3,9 @@
 
 #include <sys/types.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "common/conf.h"
 
 /*
@@ -33,7 +36,14 @@ struct lane_io {
 	int	err_fd;
 };
 
+/* In-process, for tests: start a lane as our own child. */
 int	spawn_lane(const struct config *, const struct lane_args *,
 	    struct lane_io *);
+
+/* The spawner process: the broker's only way to start anything. */
+pid_t	spawner_start(const struct config *);
+pid_t	spawner_get_pid(void);
+pid_t	spawner_request(uint32_t, const char *, const char *, const char *,
+	    const char *, const char *, size_t, const int [3]);
 
 #endif

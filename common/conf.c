@@ -330,6 +330,37 @@ config_load(struct config *c, char *err, size_t errlen)
 	    err, errlen) == -1)
 		return (-1);
 
+#ifdef DISPATCH_NO_SANDBOX
+	c->sandbox = 0;		/* sanitizer runtimes make calls no filter expects */
+#else
+	c->sandbox = 1;
+#endif
+	if ((v = getenv("DISPATCH_SANDBOX")) != NULL) {
+		if (strcmp(v, "log") != 0) {
+			snprintf(err, errlen, "DISPATCH_SANDBOX may only be "
+			    "\"log\", not '%.64s'", v);
+			return (-1);
+		}
+		c->sandbox_log = 1;
+	}
+
+	if (geteuid() == 0) {
+		struct passwd	*pw;
+
+		v = getenv("DISPATCH_USER");
+		if (v == NULL)
+			v = "nobody";
+		if ((pw = getpwnam(v)) == NULL || pw->pw_uid == 0) {
+			snprintf(err, errlen, "DISPATCH_USER '%.64s' is not an "
+			    "unprivileged user on this system", v);
+			return (-1);
+		}
+		c->drop = 1;
+		c->run_uid = pw->pw_uid;
+		c->run_gid = pw->pw_gid;
+		strlcpy(c->run_user, v, sizeof c->run_user);
+	}
+
 	v = getenv("DISPATCH_COMMAND");
 	if (config_resolve_command(v != NULL ? v : "dotfiles-dispatch",
 	    c->command, sizeof c->command, err, errlen) == -1)

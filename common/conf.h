@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "limits.h"
 
@@ -23,6 +24,12 @@ struct config {
 	size_t		 n_env_pass;
 	int		 task_arg;		/* seed-compatible argv */
 	uint32_t	 max_running;
+	int		 sandbox;		/* apply seccomp and Landlock */
+	int		 sandbox_log;		/* DISPATCH_SANDBOX=log */
+	int		 drop;			/* started as root: drop */
+	uid_t		 run_uid;		/* DISPATCH_USER, when root */
+	gid_t		 run_gid;
+	char		 run_user[64];
 };
 
 int	config_load(struct config *, char *, size_t);

@@ -27,6 +27,10 @@ enum imsg_type {
 	IMSG_TOOL_ERROR,	/* a message the caller can act on */
 	IMSG_ACK,		/* a REJECT is on disk */
 	IMSG_BYE,		/* every lane is accounted for */
+	/* broker -> spawner, with the lane's stdin/stdout/stderr */
+	IMSG_SPAWN = 128,	/* handle, orguser, repo, github, argv task */
+	/* spawner -> broker */
+	IMSG_SPAWNED,		/* pid, errno */
 };
 
 enum dstatus {

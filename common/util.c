@@ -109,19 +109,32 @@ mono_ms(void)
 	return (clock_ms(CLOCK_MONOTONIC));
 }
 
+/*
+ * Our own UTC conversion (Howard Hinnant's days-to-civil): gmtime_r()
+ * reads /etc/localtime on first use, which the sandbox forbids.
+ */
 void
 fmt_time_ms(uint64_t ms, char *buf, size_t len)
 {
-	time_t		t = (time_t)(ms / 1000);
-	struct tm	tm;
+	int64_t		days = (int64_t)(ms / 86400000), era, y;
+	uint64_t	sod = (ms / 1000) % 86400;
+	unsigned	doe, yoe, doy, mp, d, m;
 
-	if (gmtime_r(&t, &tm) == NULL) {
-		strlcpy(buf, "1970-01-01T00:00:00.000Z", len);
-		return;
-	}
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+	days += 719468;
+	era = days / 146097;
+	doe = (unsigned)(days - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	if (m <= 2)
+		y++;
+	snprintf(buf, len, "%04lld-%02u-%02uT%02u:%02u:%02u.%03uZ",
+	    (long long)y, m, d, (unsigned)(sod / 3600),
+	    (unsigned)(sod / 60 % 60), (unsigned)(sod % 60),
+	    (unsigned)(ms % 1000));
 }
 
 void

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/conf.h"
 #include "common/log.h"
+#include "common/sandbox.h"
 #include "common/util.h"
 #include "frontend/frontend.h"
 
@@ -355,7 +357,7 @@ set_nonblock(int fd)
 }
 
 void
-frontend_main(int fd)
+frontend_main(int fd, const struct config *conf)
 {
 	struct event_config	*cfg;
 
@@ -389,6 +391,13 @@ frontend_main(int fd)
 	event_add(&ev_in, NULL);
 	in_reading = 1;
 	chan_init(&chan, base, fd, broker_msg, broker_gone, NULL);
+
+	/* Everything is open and allocated: from here on, only stdio. */
+	if (conf->sandbox) {
+		if (conf->drop)
+			sandbox_drop_privileges(conf->run_uid, conf->run_gid);
+		sandbox_frontend(getpid());
+	}
 
 	event_base_dispatch(base);
 	fatalx("frontend_main: event loop ended");

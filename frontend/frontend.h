@@ -50,7 +50,8 @@ struct pending {
 };
 
 /* frontend.c */
-void	frontend_main(int) __attribute__((noreturn));
+struct config;
+void	frontend_main(int, const struct config *) __attribute__((noreturn));
 /* Queue one message for stdout (consumes the reference). */
 void	out_send(struct json_object *);
 void	rpc_result(const struct rpc_ctx *, struct json_object *);

@@ -1,0 +1,43 @@
+#ifndef DISPATCH_SANDBOX_H
+#define DISPATCH_SANDBOX_H
+
+#include <stdio.h>
+#include <sys/types.h>
+
+/*
+ * A pledge(2)/unveil(2)-shaped layer over seccomp and Landlock.  Each
+ * process states in one line what it promises to need; the promise words
+ * map to system call sets below, and --print-sandbox prints the mapping
+ * from the very functions that load it.
+ *
+ *   frontend  "stdio"                      + Landlock: no path at all
+ *   broker    "stdio rpath proc sendfd"     + Landlock: no exec; reads
+ *                                              only the allowlist's dir
+ *   lanes     kernel attack surface denied + Landlock: exec only from
+ *             (also the spawner)              system directories and the
+ *                                              lane program
+ */
+struct sandbox_paths {
+	const char	*lane_program;
+	const char	*allowlist;
+	const char	*audit;
+};
+
+/* DISPATCH_SANDBOX=log: log violations instead of killing. */
+void	sandbox_set_log(int);
+int	sandbox_log_mode(void);
+
+int	sandbox_landlock_abi(void);
+void	sandbox_frontend(pid_t);
+void	sandbox_lane_layer(const struct sandbox_paths *);
+void	sandbox_broker(const struct sandbox_paths *);
+/* Privilege drop for a frontend started as root. */
+void	sandbox_drop_privileges(uid_t, gid_t);
+
+/* Print every process's filter, rules, limits and identity. */
+void	sandbox_print(FILE *, const struct sandbox_paths *, uid_t, gid_t,
+	    int);
+/* The seccomp programs, as loaded, for tests: BPF bytes to fd. */
+int	sandbox_export_bpf(const char *, int);
+
+#endif
