@@ -86,7 +86,7 @@ static const char *const p_stdio[] = {
 	"rt_sigreturn", "rt_sigprocmask", "sendto", "recvfrom",
 	"getrandom", "restart_syscall", "sched_yield",
 	/* Argument-checked below: */
-	"mmap", "mprotect", "fstat", "newfstatat", "fcntl", "tgkill",
+	"mmap", "mprotect", "fstat", "newfstatat", "fcntl",
 	NULL
 };
 /* Open files for reading; the file set is what Landlock allows. */
@@ -157,9 +157,13 @@ add_plain(scmp_filter_ctx ctx, uint32_t act, const char *name, int *count)
 	add(ctx, act, name, 0, NULL, count);
 }
 
-/* stdio's argument-checked calls. */
+/*
+ * stdio's argument-checked calls.  There is no kill or tgkill, not even
+ * to ourselves: abort() then ends in SIGSYS instead of SIGABRT, and the
+ * filter stays the same for every pid, so it can be printed as loaded.
+ */
 static void
-add_stdio_special(scmp_filter_ctx ctx, pid_t self, int *count)
+add_stdio_special(scmp_filter_ctx ctx, int *count)
 {
 	struct scmp_arg_cmp	a[2];
 
@@ -179,9 +183,6 @@ add_stdio_special(scmp_filter_ctx ctx, pid_t self, int *count)
 	add(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a, count);
 	a[0] = SCMP_A1(SCMP_CMP_EQ, F_SETFD);
 	add(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a, count);
-	/* abort() signals itself; no one else. */
-	a[0] = SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)self);
-	add(ctx, SCMP_ACT_ALLOW, "tgkill", 1, a, count);
 }
 
 static int
@@ -196,7 +197,7 @@ in_list(const char *const *list, const char *name)
 
 /* Build the filter for a promise string such as "stdio rpath". */
 static scmp_filter_ctx
-pledge_ctx(const char *words, pid_t self, int *count)
+pledge_ctx(const char *words, int *count)
 {
 	scmp_filter_ctx	 ctx;
 	char		 buf[128], *w, *save = NULL;
@@ -226,7 +227,7 @@ pledge_ctx(const char *words, pid_t self, int *count)
 			add_plain(ctx, SCMP_ACT_ALLOW, *c, count);
 		}
 		if (promises[i].calls == p_stdio)
-			add_stdio_special(ctx, self, count);
+			add_stdio_special(ctx, count);
 	}
 	return (ctx);
 }
@@ -264,23 +265,6 @@ load(scmp_filter_ctx ctx, const char *what)
 		fatalx("sandbox: cannot load the %s filter: %s", what,
 		    strerror(-rv));
 	seccomp_release(ctx);
-}
-
-int
-sandbox_export_bpf(const char *which, int fd)
-{
-	scmp_filter_ctx	ctx;
-	int		count, rv;
-
-	if (strcmp(which, "frontend") == 0)
-		ctx = pledge_ctx(FRONTEND_PROMISES, 0, &count);
-	else if (strcmp(which, "broker") == 0)
-		ctx = pledge_ctx(BROKER_PROMISES, 0, &count);
-	else
-		ctx = lane_ctx(&count);
-	rv = seccomp_export_bpf(ctx, fd);
-	seccomp_release(ctx);
-	return (rv);
 }
 
 int
@@ -394,7 +378,8 @@ sandbox_drop_privileges(uid_t uid, gid_t gid)
 	 * An empty root that cannot be filled: made, entered, removed.
 	 * Nothing can be created inside a deleted directory.
 	 */
-	if (mkdtemp(dir) == NULL || chdir(dir) == -1 || rmdir(dir) == -1 ||
+	if (mkdtemp(dir) == NULL || chmod(dir, 0555) == -1 ||
+	    chdir(dir) == -1 || rmdir(dir) == -1 ||
 	    chroot(".") == -1 || chdir("/") == -1)
 		fatal("sandbox_drop_privileges: empty chroot");
 	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
@@ -409,7 +394,7 @@ sandbox_drop_privileges(uid_t uid, gid_t gid)
 }
 
 void
-sandbox_frontend(pid_t self)
+sandbox_frontend(void)
 {
 	scmp_filter_ctx	ctx;
 	int		abi, count, fd, maxfd = 0;
@@ -431,7 +416,7 @@ sandbox_frontend(pid_t self)
 			maxfd = fd;
 	}
 	set_limit(RLIMIT_NOFILE, (rlim_t)maxfd + 1, "RLIMIT_NOFILE");
-	ctx = pledge_ctx(FRONTEND_PROMISES, self, &count);
+	ctx = pledge_ctx(FRONTEND_PROMISES, &count);
 	load(ctx, "frontend");
 	log_debug("sandboxed: seccomp \"%s\" (%d rules), landlock ABI %d",
 	    FRONTEND_PROMISES, count, abi);
@@ -489,10 +474,45 @@ sandbox_broker(const struct sandbox_paths *sp)
 			allow_dir_of(rs, real, LL_READ_FILE, abi);
 		ll_enforce(rs);
 	}
-	ctx = pledge_ctx(BROKER_PROMISES, getpid(), &count);
+	ctx = pledge_ctx(BROKER_PROMISES, &count);
 	load(ctx, "broker");
 	log_debug("sandboxed: seccomp \"%s\" (%d rules), landlock ABI %d",
 	    BROKER_PROMISES, count, abi);
+}
+
+/*
+ * FNV-1a over the BPF program as the kernel holds it; tests read the
+ * loaded program back with PTRACE_SECCOMP_GET_FILTER and compare.
+ */
+uint64_t
+sandbox_bpf_digest(const void *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return (h);
+}
+
+static void
+print_bpf_digest(FILE *f, scmp_filter_ctx ctx)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+	int	 fd;
+
+	if ((fd = memfd_create("bpf", MFD_CLOEXEC)) == -1)
+		fatal("sandbox: memfd_create");
+	if (seccomp_export_bpf(ctx, fd) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+	    (n = read(fd, buf, sizeof buf)) <= 0)
+		fatalx("sandbox: cannot export the filter");
+	close(fd);
+	fprintf(f, "  bpf: %zd instructions, fnv1a64 %016llx\n", n / 8,
+	    (unsigned long long)sandbox_bpf_digest(buf, (size_t)n));
 }
 
 static void
@@ -500,6 +520,7 @@ print_filter(FILE *f, const char *title, scmp_filter_ctx ctx, int count)
 {
 	fprintf(f, "  seccomp: %d rules; violations %s\n", count,
 	    log_mode ? "are LOGGED (DISPATCH_SANDBOX=log)" : "kill the process");
+	print_bpf_digest(f, ctx);
 	fprintf(f, "  --- %s filter (libseccomp PFC) ---\n", title);
 	fflush(f);
 	seccomp_export_pfc(ctx, fileno(f));
@@ -534,7 +555,7 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	fprintf(f, "  no_new_privs: yes\n");
 	fprintf(f, "  landlock: every filesystem right handled, no rule: no "
 	    "path can be opened, executed or created\n");
-	ctx = pledge_ctx(FRONTEND_PROMISES, 0, &count);
+	ctx = pledge_ctx(FRONTEND_PROMISES, &count);
 	print_filter(f, "frontend", ctx, count);
 
 	fprintf(f, "\nlayer lane (broker, spawner and every lane inherit it)\n");
@@ -556,6 +577,6 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	    sp->allowlist) != 0)
 		fprintf(f, " and of %s", real);
 	fprintf(f, "; nothing may be executed\n");
-	ctx = pledge_ctx(BROKER_PROMISES, 0, &count);
+	ctx = pledge_ctx(BROKER_PROMISES, &count);
 	print_filter(f, "broker", ctx, count);
 }

@@ -1,6 +1,8 @@
 #ifndef DISPATCH_SANDBOX_H
 #define DISPATCH_SANDBOX_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -28,7 +30,7 @@ void	sandbox_set_log(int);
 int	sandbox_log_mode(void);
 
 int	sandbox_landlock_abi(void);
-void	sandbox_frontend(pid_t);
+void	sandbox_frontend(void);
 void	sandbox_lane_layer(const struct sandbox_paths *);
 void	sandbox_broker(const struct sandbox_paths *);
 /* Privilege drop for a frontend started as root. */
@@ -37,7 +39,6 @@ void	sandbox_drop_privileges(uid_t, gid_t);
 /* Print every process's filter, rules, limits and identity. */
 void	sandbox_print(FILE *, const struct sandbox_paths *, uid_t, gid_t,
 	    int);
-/* The seccomp programs, as loaded, for tests: BPF bytes to fd. */
-int	sandbox_export_bpf(const char *, int);
+uint64_t sandbox_bpf_digest(const void *, size_t);
 
 #endif

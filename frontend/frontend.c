@@ -396,7 +396,7 @@ frontend_main(int fd, const struct config *conf)
 	if (conf->sandbox) {
 		if (conf->drop)
 			sandbox_drop_privileges(conf->run_uid, conf->run_gid);
-		sandbox_frontend(getpid());
+		sandbox_frontend();
 	}
 
 	event_base_dispatch(base);

@@ -1,0 +1,202 @@
+/*
+ * The sandbox of the running server: what /proc says of each process,
+ * the filters actually loaded against what --print-sandbox prints, and
+ * a sandbox violation seen from the other side.
+ */
+#include "config.h"
+
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+
+#include <linux/filter.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/sandbox.h"
+#include "tests/integration/harness.h"
+
+#ifndef PTRACE_SECCOMP_GET_FILTER
+#define PTRACE_SECCOMP_GET_FILTER	0x420c
+#endif
+
+static int
+sandboxed_build(void)
+{
+#ifdef DISPATCH_NO_SANDBOX
+	return (0);
+#else
+	return (1);
+#endif
+}
+
+static char *
+status_field(pid_t pid, const char *field)
+{
+	static char	 val[64];
+	char		 path[64], *buf, *p;
+
+	snprintf(path, sizeof path, "/proc/%ld/status", (long)pid);
+	if ((buf = read_file(path, NULL)) == NULL)
+		return (NULL);
+	val[0] = '\0';
+	if ((p = strstr(buf, field)) != NULL)
+		sscanf(p + strlen(field), ":%63s", val);
+	free(buf);
+	return (val);
+}
+
+static void
+test_proc_status(void **state)
+{
+	struct srv	*s;
+	pid_t		 fe;
+	const char	*h;
+	char		*st;
+
+	if (!sandboxed_build())
+		skip();
+	s = srv_start_init(NULL);
+	fe = srv_frontend_pid(s);
+	assert_true(fe > 0);
+	assert_string_equal(status_field(s->pid, "NoNewPrivs"), "1");
+	assert_string_equal(status_field(s->pid, "Seccomp"), "2");
+	assert_string_equal(status_field(fe, "NoNewPrivs"), "1");
+	assert_string_equal(status_field(fe, "Seccomp"), "2");
+	if (geteuid() == 0)
+		assert_string_equal(status_field(fe, "Uid"), "65534");
+	/* A lane runs under the lane layer. */
+	h = dispatch_ok(s, "nash-forbes", "nash", "status");
+	json_object_put(wait_final(s, h, 10000));
+	st = srv_file(s, h, "status", NULL);
+	assert_non_null(st);
+	assert_non_null(strstr(st, "NoNewPrivs:\t1"));
+	assert_non_null(strstr(st, "Seccomp:\t2"));
+	free(st);
+	srv_free(s);
+}
+
+/* The digest of the index-th newest filter of a process, via ptrace. */
+static int
+loaded_digest(pid_t pid, unsigned long index, char *out, size_t outlen)
+{
+	struct sock_filter	*prog;
+	long			 n;
+	int			 st;
+
+	if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) == -1)
+		return (-1);
+	if (waitpid(pid, &st, __WALL) != pid)
+		return (-1);
+	n = ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)index, NULL);
+	if (n <= 0) {
+		ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		return (-1);
+	}
+	prog = calloc((size_t)n, sizeof *prog);
+	assert_non_null(prog);
+	if (ptrace(PTRACE_SECCOMP_GET_FILTER, pid, (void *)index, prog) != n)
+		n = -1;
+	ptrace(PTRACE_DETACH, pid, NULL, NULL);
+	if (n > 0)
+		snprintf(out, outlen, "bpf: %ld instructions, fnv1a64 %016llx",
+		    n, (unsigned long long)sandbox_bpf_digest(prog,
+		    (size_t)n * sizeof *prog));
+	free(prog);
+	return (n > 0 ? 0 : -1);
+}
+
+static void
+test_print_sandbox_matches_loaded(void **state)
+{
+	struct srv	*s;
+	FILE		*f;
+	char		 cmd[1024], *printed, want[128];
+	size_t		 n;
+	pid_t		 fe;
+
+	if (!sandboxed_build() || geteuid() != 0)
+		skip();		/* reading filters needs CAP_SYS_ADMIN */
+	snprintf(cmd, sizeof cmd, "DISPATCH_COMMAND='%s' DISPATCH_AUDIT_LOG="
+	    "/dev/null '%s' --print-sandbox", lane_path("record-lane"),
+	    bin_path());
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	printed = calloc(1, 1 << 20);
+	n = fread(printed, 1, (1 << 20) - 1, f);
+	printed[n] = '\0';
+	assert_int_equal(pclose(f), 0);
+	/* --print-sandbox says what each process is and how it is held. */
+	assert_non_null(strstr(printed, "process frontend"));
+	assert_non_null(strstr(printed, "process broker"));
+	assert_non_null(strstr(printed, "layer lane"));
+	assert_non_null(strstr(printed, "landlock"));
+	assert_non_null(strstr(printed, "rlimits"));
+	assert_non_null(strstr(printed, "identity"));
+
+	s = srv_start_init(NULL);
+	fe = srv_frontend_pid(s);
+	/* The frontend holds one filter; the broker two, its own newest. */
+	assert_int_equal(loaded_digest(fe, 0, want, sizeof want), 0);
+	if (strstr(printed, want) == NULL)
+		fail_msg("frontend: loaded '%s' is not what is printed", want);
+	assert_int_equal(loaded_digest(s->pid, 0, want, sizeof want), 0);
+	if (strstr(printed, want) == NULL)
+		fail_msg("broker: loaded '%s' is not what is printed", want);
+	assert_int_equal(loaded_digest(s->pid, 1, want, sizeof want), 0);
+	if (strstr(printed, want) == NULL)
+		fail_msg("lane layer: loaded '%s' is not what is printed", want);
+	json_object_put(srv_request(s, "ping", NULL));
+	free(printed);
+	srv_free(s);
+}
+
+static void
+test_violation_ends_session(void **state)
+{
+	struct srv		*s = srv_start_init(NULL);
+	pid_t			 fe = srv_frontend_pid(s);
+	int			 st;
+
+	/* Exactly what the broker sees when seccomp kills the frontend. */
+	kill(fe, SIGSYS);
+	st = srv_wait(s, 10000);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 0);
+	assert_non_null(strstr(srv_stderr(s), "frontend killed by SIGSYS (a "
+	    "system call its sandbox forbids"));
+	srv_free(s);
+}
+
+static void
+test_sandbox_log_mode_is_loud(void **state)
+{
+	const char	*env[] = { "DISPATCH_SANDBOX=log", NULL };
+	struct srv	*s = srv_start_init(env);
+
+	json_object_put(srv_request(s, "ping", NULL));
+	assert_non_null(strstr(srv_stderr(s), "DISPATCH_SANDBOX=log"));
+	assert_int_equal(srv_close(s, 10000), 0);
+	srv_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proc_status),
+		cmocka_unit_test(test_print_sandbox_matches_loaded),
+		cmocka_unit_test(test_violation_ends_session),
+		cmocka_unit_test(test_sandbox_log_mode_is_loud),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
