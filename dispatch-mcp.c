@@ -34,8 +34,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: dispatch-mcp [-v] [--check-config | --print-sandbox | --version |\n"
-	    "                    --help]\n"
+	    "usage: dispatch-mcp [-v] [-t | --check-config] [--print-sandbox]\n"
+	    "                    [-V | --version] [-h | --help]\n"
 	    "\n"
 	    "Serve MCP on stdin/stdout, dispatching work to the allowlisted\n"
 	    "org-user/repo lanes in $DISPATCH_REPOS_JSON.  See dispatch-mcp(8).\n"
@@ -53,10 +53,16 @@ check_config(const struct config *conf)
 {
 	struct allowlist	al;
 	char			err[MAX_REASON_BYTES], argv[PATH_MAX + 256];
+	char			names[MAX_ENV_PASS * (MAX_ENV_NAME_BYTES + 1) + 64];
 	size_t			i;
 	int			rc = 0;
 
 	printf("lane program:   %s\n", conf->command);
+	if (config_check_program(conf->command, err, sizeof err) == -1) {
+		printf("WARNING:        %s: anyone may change what runs\n",
+		    err);
+		rc = 1;
+	}
 	lane_argv_template(conf, argv, sizeof argv);
 	printf("lane argv:      %s\n", argv);
 	printf("ssh host:       %s\n", conf->ssh_host);
@@ -66,11 +72,13 @@ check_config(const struct config *conf)
 	    (unsigned long long)(conf->timeout_ms % 1000));
 	printf("max running:    %u\n", conf->max_running);
 	printf("audit log:      %s\n", conf->audit_path);
-	printf("env passed:     PATH HOME USER LOGNAME LANG SSH_AUTH_SOCK");
-	for (i = 0; i < conf->n_env_pass; i++)
-		printf(" %s", conf->env_pass[i]);
-	printf(" DISPATCH_HANDLE DISPATCH_ORGUSER DISPATCH_REPO "
-	    "DISPATCH_GITHUB\n");
+	spawn_init(conf);
+	spawn_env_names(names, sizeof names);
+	printf("lane env:       PATH%s DISPATCH_HANDLE DISPATCH_ORGUSER "
+	    "DISPATCH_REPO DISPATCH_GITHUB\n", names);
+	if (conf->drop)
+		printf("frontend user:  %s (uid %u), chrooted\n",
+		    conf->run_user, (unsigned)conf->run_uid);
 	printf("allowlist:      %s\n", conf->repos_path);
 	fflush(stdout);
 	if (allowlist_load(conf->repos_path, &al, err, sizeof err) == -1) {
@@ -180,6 +188,9 @@ main(int argc, char *argv[])
 		    conf.drop);
 		return (0);
 	}
+	if (config_check_program(conf.command, err, sizeof err) == -1)
+		log_warnx("DISPATCH_COMMAND: %s; anyone may change what runs",
+		    err);
 	if (conf.sandbox_log)
 		log_warnx("DISPATCH_SANDBOX=log: sandbox violations are only "
 		    "LOGGED, not stopped; never run like this in production");

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "broker/allowlist.h"
+#include "common/jsonv.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/validate.h"
@@ -48,6 +49,24 @@ skip(int noisy, const char *path, const char *key, const char *why)
 	log_warnx("allowlist %s: skipping '%s': %s", path, echo, why);
 }
 
+static size_t
+count_members(struct json_object *o)
+{
+	size_t	n = 0, i;
+
+	if (json_object_is_type(o, json_type_object)) {
+		n = (size_t)json_object_object_length(o);
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			n += count_members(v);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		for (i = 0; i < json_object_array_length(o); i++)
+			n += count_members(json_object_array_get_idx(o, i));
+	}
+	return (n);
+}
+
 int
 allowlist_parse(const char *path, const char *buf, size_t len,
     struct allowlist *al, int noisy, char *err, size_t errlen)
@@ -55,30 +74,45 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 	struct json_tokener	*tok;
 	struct json_object	*root, *orgs, *repos, *org, *gh;
 	enum json_tokener_error	 jerr;
+	struct jsonv		 jv;
 	const char		*ghs;
-	size_t			 end, n;
+	size_t			 n;
 
 	memset(al, 0, sizeof *al);
-	if ((tok = json_tokener_new_ex(MAX_JSON_DEPTH)) == NULL)
+	/* The same strict syntax as requests: no NaN, no 'keys', no dups. */
+	if (jsonv_check(buf, len, MAX_JSON_DEPTH, &jv) == -1) {
+		snprintf(err, errlen, "config %s is not valid JSON: %s at byte "
+		    "%zu", path, jv.err, jv.errpos);
+		return (-1);
+	}
+	if (jv.nuls > 0) {
+		snprintf(err, errlen, "config %s is not valid: it holds a "
+		    "\\u0000 escape", path);
+		return (-1);
+	}
+	if ((tok = json_tokener_new_ex(MAX_JSON_DEPTH + 1)) == NULL)
 		fatalx("allowlist_parse: json_tokener_new_ex");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	root = json_tokener_parse_ex(tok, buf, (int)len);
+	/* A bare number only ends at the terminating NUL. */
+	if (root == NULL && json_tokener_get_error(tok) ==
+	    json_tokener_continue)
+		root = json_tokener_parse_ex(tok, "", 1);
 	jerr = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
 	json_tokener_free(tok);
-	/* A file may end in whitespace; nothing else may follow. */
-	while (end < len && (buf[end] == ' ' || buf[end] == '\n' ||
-	    buf[end] == '\t' || buf[end] == '\r'))
-		end++;
-	if (root == NULL || jerr != json_tokener_success || end != len) {
+	if (jerr != json_tokener_success) {
 		snprintf(err, errlen, "config %s is not valid JSON: %s", path,
-		    root == NULL ? json_tokener_error_desc(jerr) :
-		    "trailing data after the object");
+		    json_tokener_error_desc(jerr));
 		json_object_put(root);
 		return (-1);
 	}
-	if (!json_object_is_type(root, json_type_object)) {
+	if (root != NULL && count_members(root) != jv.members) {
+		snprintf(err, errlen, "config %s is not valid: an object has "
+		    "a key twice", path);
+		json_object_put(root);
+		return (-1);
+	}
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		snprintf(err, errlen, "config %s must be a JSON object", path);
 		json_object_put(root);
 		return (-1);

@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "broker/audit.h"
+#include "common/limits.h"
 #include "common/log.h"
+#include "common/utf8.h"
 #include "common/util.h"
 
 static int	audit_fd = -1;
@@ -87,6 +89,16 @@ audit_session(void)
 	return (audit_sess);
 }
 
+static struct json_object *
+clean_string(const char *s)
+{
+	char	buf[MAX_CLIENT_FIELD_BYTES * 3 + 1];
+	size_t	n;
+
+	n = utf8_sanitize(buf, sizeof buf, s, strlen(s));
+	return (json_object_new_string_len(buf, (int)n));
+}
+
 int
 audit_write(const char *event, const struct client_info *ci,
     struct json_object *rec)
@@ -110,11 +122,12 @@ audit_write(const char *event, const struct client_info *ci,
 	    json_object_new_string(audit_user));
 	json_object_object_add(out, "server_pid",
 	    json_object_new_int64(getpid()));
+	/* The frontend's word for it: made valid UTF-8 before it is kept. */
 	client = json_object_new_object();
-	json_object_object_add(client, "name",
-	    json_object_new_string(ci != NULL ? ci->name : ""));
-	json_object_object_add(client, "version",
-	    json_object_new_string(ci != NULL ? ci->version : ""));
+	json_object_object_add(client, "name", clean_string(ci != NULL ?
+	    ci->name : ""));
+	json_object_object_add(client, "version", clean_string(ci != NULL ?
+	    ci->version : ""));
 	json_object_object_add(out, "client", client);
 	json_object_object_foreach(rec, key, val)
 		json_object_object_add(out, key, json_object_get(val));

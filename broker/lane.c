@@ -269,38 +269,43 @@ lane_timeout(int fd, short what, void *arg)
 	lane_terminate(d, END_TIMEOUT);
 }
 
+/*
+ * The detail: stdout on success; on failure stderr, or stdout when
+ * stderr is empty.  A timeout or shutdown says so first, and the output
+ * that follows keeps its end, where the reason usually is.
+ */
 static void
 lane_set_detail(struct dispatch *d)
 {
-	char		*buf, *tail;
-	size_t		 n;
-	const struct tailbuf *t;
-	int		 len;
+	const struct tailbuf	*t;
+	const char		*prefix = NULL;
+	char			*buf;
+	size_t			 n, plen = 0;
 
 	buf = xmalloc(MAX_DETAIL_BYTES + 1);
-	if (d->status == DS_SUCCEEDED)
-		t = &d->out;
-	else {
-		n = tail_detail(&d->err, buf, MAX_DETAIL_BYTES + 1);
-		t = n > 0 ? &d->err : &d->out;
-	}
-	n = tail_detail(t, buf, MAX_DETAIL_BYTES + 1);
-	if (d->why == END_TIMEOUT || d->why == END_SHUTDOWN) {
-		tail = xstrdup(buf);
-		len = snprintf(buf, MAX_DETAIL_BYTES + 1, "%s%s%s",
-		    d->why == END_TIMEOUT ? "lane timed out; its process group "
-		    "was terminated" : "lane terminated: the server is "
-		    "shutting down", n > 0 ? "; last output:\n" : "", tail);
-		free(tail);
-		/* snprintf may have cut a character in two: re-sanitise. */
-		if (len > (int)MAX_DETAIL_BYTES) {
-			tail = xstrdup(buf);
-			n = utf8_sanitize(buf, MAX_DETAIL_BYTES + 1, tail,
-			    strlen(tail));
-			free(tail);
-		} else
-			n = (size_t)len;
-	}
+	if (d->why == END_TIMEOUT)
+		prefix = "lane timed out; its process group was terminated";
+	else if (d->why == END_SHUTDOWN)
+		prefix = "lane terminated: the server is shutting down";
+	t = &d->out;
+	if (d->status != DS_SUCCEEDED &&
+	    tail_detail(&d->err, buf, MAX_DETAIL_BYTES + 1) > 0)
+		t = &d->err;
+	if (prefix != NULL) {
+		plen = strlen(prefix);
+		memcpy(buf, prefix, plen);
+		n = tail_detail(t, buf + plen + 16, MAX_DETAIL_BYTES + 1 -
+		    plen - 16);
+		if (n > 0) {
+			memcpy(buf + plen, "; last output:\n", 15);
+			memmove(buf + plen + 15, buf + plen + 16, n + 1);
+			n += plen + 15;
+		} else {
+			buf[plen] = '\0';
+			n = plen;
+		}
+	} else
+		n = tail_detail(t, buf, MAX_DETAIL_BYTES + 1);
 	d->detail = buf;
 	d->detail_len = n;
 }
@@ -379,10 +384,13 @@ lane_start(struct dispatch *d, uint32_t id)
 	d->out_fd = out[0];
 	d->err_fd = errp[0];
 	/* Our own unreaped child: the pid cannot have been reused. */
-	if ((d->pidfd = pidfd_open_compat(d->pid)) == -1)
-		fatal("lane_start: pidfd_open %ld", (long)d->pid);
-	if (fcntl(d->pidfd, F_SETFD, FD_CLOEXEC) == -1)
-		fatal("lane_start: fcntl");
+	if ((d->pidfd = pidfd_open_compat(d->pid)) == -1) {
+		/* Out of descriptors, say: do not leave it running untracked. */
+		saved = errno;
+		killpg(d->pid, SIGKILL);
+		waitpid(d->pid, NULL, 0);
+		goto fail;
+	}
 	if (d->in_fd != -1)
 		fcntl(d->in_fd, F_SETFL, O_NONBLOCK);
 	fcntl(d->out_fd, F_SETFL, O_NONBLOCK);
@@ -423,6 +431,7 @@ fail:
 	if (errp[1] != -1)
 		close(errp[1]);
 	d->pid = -1;
+	d->in_fd = d->out_fd = d->err_fd = -1;
 	errno = saved;
 	return (-1);
 }

@@ -79,6 +79,22 @@ spawn_init(const struct config *conf)
 	}
 }
 
+/* The names a lane gets from our environment, as --check-config shows. */
+void
+spawn_env_names(char *buf, size_t len)
+{
+	size_t	off = 0;
+	int	i, n;
+
+	buf[0] = '\0';
+	for (i = 0; i < base_envc && off < len; i++) {
+		n = snprintf(buf + off, len - off, " %.*s",
+		    (int)strcspn(base_env[i], "="), base_env[i]);
+		if (n > 0)
+			off += (size_t)n;
+	}
+}
+
 static char *
 env_pair(const char *name, const char *value)
 {

@@ -22,6 +22,7 @@ struct lane_args {
 
 /* Snapshot the server's own environment values the lane may get. */
 void	spawn_init(const struct config *);
+void	spawn_env_names(char *, size_t);
 void	lane_args_build(struct lane_args *, const struct config *,
 	    const char *, const char *, const char *, const char *,
 	    const char *);

@@ -98,9 +98,9 @@ config_parse_timeout(const char *s, uint64_t *ms, char *err, size_t errlen)
 
 	errno = 0;
 	v = strtod(s, &end);
-	/* strtod takes "nan", "inf" and hex floats; refuse all but digits. */
+	/* strtod takes nan, inf, exponents and hex: plain decimals only. */
 	if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' ||
-	    strpbrk(s, "xXnNiI") != NULL || !isfinite(v) || v <= 0 ||
+	    strpbrk(s, "xXnNiIeE") != NULL || !isfinite(v) || v <= 0 ||
 	    v > MAX_TIMEOUT_SECONDS) {
 		snprintf(err, errlen, "DISPATCH_TIMEOUT must be a number of "
 		    "seconds > 0 and <= %d, not '%.64s'", MAX_TIMEOUT_SECONDS,
@@ -133,7 +133,7 @@ config_parse_env_pass(const char *s, struct config *c, char *err,
     size_t errlen)
 {
 	const char	*p = s, *comma;
-	size_t		 len;
+	size_t		 len, i;
 
 	c->n_env_pass = 0;
 	while (*p != '\0') {
@@ -155,6 +155,13 @@ config_parse_env_pass(const char *s, struct config *c, char *err,
 			    "not be passed to the lane", (int)len, p);
 			return (-1);
 		}
+		for (i = 0; i < c->n_env_pass; i++) {
+			if (strlen(c->env_pass[i]) == len &&
+			    strncmp(c->env_pass[i], p, len) == 0)
+				break;
+		}
+		if (i < c->n_env_pass)
+			goto next;	/* named twice: pass it once */
 		if (c->n_env_pass == MAX_ENV_PASS) {
 			snprintf(err, errlen, "DISPATCH_ENV_PASS: more than %d "
 			    "names", MAX_ENV_PASS);
@@ -162,6 +169,7 @@ config_parse_env_pass(const char *s, struct config *c, char *err,
 		}
 		memcpy(c->env_pass[c->n_env_pass], p, len);
 		c->env_pass[c->n_env_pass++][len] = '\0';
+next:
 		if (comma == NULL)
 			break;
 		p = comma + 1;
@@ -365,5 +373,39 @@ config_load(struct config *c, char *err, size_t errlen)
 	if (config_resolve_command(v != NULL ? v : "dotfiles-dispatch",
 	    c->command, sizeof c->command, err, errlen) == -1)
 		return (-1);
+	return (0);
+}
+
+/*
+ * Whoever can write the lane program, or rename things in its
+ * directory, chooses what the broker runs.  Returns 0, or -1 with why.
+ */
+int
+config_check_program(const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX], *slash;
+
+	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s is not a regular file", path);
+		return (-1);
+	}
+	if (st.st_mode & S_IWOTH) {
+		snprintf(err, errlen, "%s is world-writable", path);
+		return (-1);
+	}
+	strlcpy(dir, path, sizeof dir);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	/* A sticky directory (like /tmp) still lets its owner rename. */
+	if ((st.st_mode & S_IWOTH) != 0) {
+		snprintf(err, errlen, "%s is in %s, a world-writable "
+		    "directory", path, dir);
+		return (-1);
+	}
 	return (0);
 }

@@ -40,5 +40,6 @@ int	config_parse_uint(const char *, const char *, uint32_t, uint32_t,
 int	config_parse_timeout(const char *, uint64_t *, char *, size_t);
 int	config_parse_env_pass(const char *, struct config *, char *, size_t);
 int	config_resolve_command(const char *, char *, size_t, char *, size_t);
+int	config_check_program(const char *, char *, size_t);
 
 #endif

@@ -111,6 +111,6 @@ echo_value(char *dst, size_t dstlen, const char *s, size_t len)
 
 	cut = utf8_prefix(s, len, MAX_ECHO_CHARS);
 	n = utf8_sanitize(dst, dstlen, s, cut);
-	if (cut < len && n + 4 < dstlen)
+	if (cut < len && n + 4 <= dstlen)
 		memcpy(dst + n, "\xe2\x80\xa6", 4);	/* U+2026 and NUL */
 }

@@ -16,7 +16,7 @@
 #include "common/util.h"
 #include "common/validate.h"
 #include "frontend/frontend.h"
-#include "frontend/jsonv.h"
+#include "common/jsonv.h"
 
 int	pending_id_in_use(struct json_object *);
 void	pending_cancel(struct json_object *);
@@ -270,9 +270,15 @@ mcp_handle_line(const char *line, size_t len)
 	/* A bare number is only known to end at the terminating NUL. */
 	if (msg == NULL && json_tokener_get_error(tok) == json_tokener_continue)
 		msg = json_tokener_parse_ex(tok, "", 1);
-	if (msg == NULL || json_tokener_get_error(tok) != json_tokener_success) {
+	if (json_tokener_get_error(tok) != json_tokener_success) {
 		json_object_put(msg);
 		rpc_error(NULL, RPC_PARSE_ERROR, "Parse error");
+		return;
+	}
+	/* json-c's null is a NULL object: valid JSON, not a request. */
+	if (msg == NULL) {
+		rpc_error(NULL, RPC_INVALID_REQUEST,
+		    "Invalid Request: a message must be a JSON object");
 		return;
 	}
 	if (tree_check(msg, &members, 0) == -1) {

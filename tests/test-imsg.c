@@ -552,7 +552,8 @@ test_view_refusals(void **state)
 	assert_int_equal(view_decodes(&v), -1);
 
 	sample_view(&v);
-	snprintf(v.handle, sizeof v.handle, "dsp-0123456789abcdef0123456789abcdeF");
+	snprintf(v.handle, sizeof v.handle, "%s",
+	    "dsp-0123456789abcdef0123456789abcdeF");
 	assert_int_equal(view_decodes(&v), -1);
 	snprintf(v.handle, sizeof v.handle, "nope");
 	assert_int_equal(view_decodes(&v), -1);

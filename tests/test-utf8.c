@@ -29,8 +29,8 @@ test_count_multibyte(void **state)
 	assert_int_equal(utf8_count(S("\xc3\xa9")), 1);
 	assert_int_equal(utf8_count(S("\xe2\x82\xac")), 1);
 	assert_int_equal(utf8_count(S("\xf0\x9f\x98\x80")), 1);
-	assert_int_equal(utf8_count(S("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z")),
-	    5);
+	assert_int_equal(utf8_count(S("a\xc3\xa9\xe2\x82\xac"
+	    "\xf0\x9f\x98\x80z")), 5);
 	/* The extremes: U+0080, U+07FF, U+0800, U+FFFF, U+10000, U+10FFFF. */
 	assert_int_equal(utf8_count(S("\xc2\x80")), 1);
 	assert_int_equal(utf8_count(S("\xdf\xbf")), 1);

@@ -12,6 +12,7 @@
  */
 struct jsonv {
 	size_t		 members;	/* object members seen */
+	size_t		 nuls;		/* \u0000 escapes seen */
 	size_t		 errpos;	/* byte offset of the first error */
 	const char	*err;
 };

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "common/utf8.h"
-#include "frontend/jsonv.h"
+#include "common/jsonv.h"
 
 struct jv {
 	const unsigned char	*p;
@@ -88,6 +88,8 @@ jv_string(struct jv *v)
 				v->i++;
 				if (jv_hex4(v, &cp) == -1)
 					return (-1);
+				if (cp == 0)
+					v->out->nuls++;
 				if (cp >= 0xdc00 && cp <= 0xdfff)
 					return (jv_fail(v, "lone low surrogate "
 					    "in \\u escape"));
