@@ -188,6 +188,11 @@ main(int argc, char *argv[])
 		    conf.drop);
 		return (0);
 	}
+
+	if (audit_open(conf.audit_path, err, sizeof err) == -1) {
+		fprintf(stderr, "dispatch-mcp: %s\n", err);
+		return (1);
+	}
 	if (config_check_program(conf.command, err, sizeof err) == -1)
 		log_warnx("DISPATCH_COMMAND: %s; anyone may change what runs",
 		    err);
@@ -197,11 +202,6 @@ main(int argc, char *argv[])
 	else if (!conf.sandbox)
 		log_warnx("this build applies no sandbox (sanitizers are "
 		    "enabled); it is for testing only");
-
-	if (audit_open(conf.audit_path, err, sizeof err) == -1) {
-		fprintf(stderr, "dispatch-mcp: %s\n", err);
-		return (1);
-	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("main: socketpair");
 	chan_setbuf(sv[0]);

@@ -169,6 +169,12 @@ static pid_t
 lane_clone(const struct config *conf, const struct lane_args *la,
     const int fds[3], int as_sibling, int *errp)
 {
+	struct {
+		void		(*handler)(int);
+		unsigned long	  flags;
+		void		(*restorer)(void);
+		uint64_t	  mask;
+	}		ksa;	/* the kernel's struct sigaction */
 	sigset_t	all;
 	pid_t		pid;
 	ssize_t		n;
@@ -203,10 +209,18 @@ lane_clone(const struct config *conf, const struct lane_args *la,
 		/* Nothing else crosses the exec. */
 		if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOEXEC */) == -1)
 			goto fail;
+		/*
+		 * Raw system calls from here: this child of a raw clone must
+		 * not rely on libc (or a sanitizer's interceptors) being sane.
+		 */
+		memset(&ksa, 0, sizeof ksa);
+		ksa.handler = SIG_DFL;
+		for (i = 1; i < NSIG; i++) {
+			if (i != SIGKILL && i != SIGSTOP)
+				syscall(SYS_rt_sigaction, i, &ksa, NULL, 8);
+		}
 		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		for (i = 1; i < NSIG; i++)
-			signal(i, SIG_DFL);
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
 		umask(077);
 		execve(conf->command, la->argv, la->envp);
 fail:
