@@ -145,7 +145,7 @@ srv_start(const char *const *env)
 			if (kv == NULL || (eq = strchr(kv, '=')) == NULL)
 				_exit(98);
 			*eq = '\0';
-			if (eq[1] == '\0' && strcmp(kv, "DISPATCH_AUDIT_LOG"))
+			if (eq[1] == '\0')
 				unsetenv(kv);
 			else
 				setenv(kv, eq + 1, 1);

@@ -5,6 +5,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -432,6 +434,56 @@ test_lane_environment(void **state)
 }
 
 static void
+test_lane_process_state(void **state)
+{
+	struct srv	*s = srv_start_init(NULL);
+	const char	*h;
+	char		*u, *fds;
+
+	h = dispatch_ok(s, "nash-forbes", "nash", "state");
+	json_object_put(wait_final(s, h, 10000));
+	u = srv_file(s, h, "umask", NULL);
+	assert_string_equal(u, "0077\n");
+	/* Only stdin, stdout, stderr (and ls's own directory handle). */
+	fds = srv_file(s, h, "fds", NULL);
+	assert_string_equal(fds, "0\n1\n2\n3\n");
+	free(u);
+	free(fds);
+	srv_free(s);
+}
+
+static void
+test_default_audit_path(void **state)
+{
+	char		 state_home[600], path[700], env0[640];
+	const char	*env[] = { "DISPATCH_AUDIT_LOG=", env0, NULL };
+	struct srv	*s;
+	struct stat	 st;
+	char		 tmpl[] = "/tmp/dispatch-xdg.XXXXXX";
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(state_home, sizeof state_home, "%s/state", tmpl);
+	snprintf(env0, sizeof env0, "XDG_STATE_HOME=%s", state_home);
+	s = srv_start_init(env);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "t"), 10000));
+	/* Directories made 0700 and the log 0600, where XDG says. */
+	snprintf(path, sizeof path, "%s/dispatch-mcp", state_home);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(state_home, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	snprintf(path, sizeof path, "%s/dispatch-mcp/audit.jsonl",
+	    state_home);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_true(st.st_size > 0);
+	srv_free(s);
+	snprintf(path, sizeof path, "rm -rf '%s'", tmpl);
+	assert_int_equal(system(path), 0);
+}
+
+static void
 test_allowlist_reread(void **state)
 {
 	struct srv		*s = srv_start_init(NULL);
@@ -600,6 +652,8 @@ main(void)
 		cmocka_unit_test(test_failing_lane),
 		cmocka_unit_test(test_missing_program_at_call_time),
 		cmocka_unit_test(test_lane_environment),
+		cmocka_unit_test(test_lane_process_state),
+		cmocka_unit_test(test_default_audit_path),
 		cmocka_unit_test(test_allowlist_reread),
 		cmocka_unit_test(test_audited_before_spawn),
 		cmocka_unit_test(test_unwritable_audit_refuses),
