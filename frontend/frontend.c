@@ -22,8 +22,6 @@
 #include "common/util.h"
 #include "frontend/frontend.h"
 
-struct client_info	 client_info;
-
 static struct event_base	*base;
 static struct chan		 chan;
 static struct event		 ev_in;
@@ -60,11 +58,13 @@ out_send(struct json_object *o)
 		/* Unreachable by construction; never send what kills clients. */
 		struct json_object	*id = NULL;
 
-		log_warnx("dropping a %zu-byte response", len);
-		json_object_object_get_ex(o, "id", &id);
+		log_warnx("dropping a %zu-byte message", len);
+		if (json_object_is_type(o, json_type_object))
+			json_object_object_get_ex(o, "id", &id);
 		json_object_get(id);
 		json_object_put(o);
-		rpc_error(id, RPC_INTERNAL_ERROR, "response too large");
+		if (id != NULL)
+			rpc_error(id, RPC_INTERNAL_ERROR, "response too large");
 		json_object_put(id);
 		return;
 	}
@@ -74,40 +74,6 @@ out_send(struct json_object *o)
 		event_add(&ev_out, NULL);
 	}
 	json_object_put(o);
-}
-
-static struct json_object *
-rpc_envelope(struct json_object *id)
-{
-	struct json_object	*o = json_object_new_object();
-
-	json_object_object_add(o, "jsonrpc", json_object_new_string("2.0"));
-	/* A parse error has no id to echo: omit it, never send null. */
-	if (id != NULL)
-		json_object_object_add(o, "id",
-		    json_object_get(id));
-	return (o);
-}
-
-void
-rpc_result(const struct rpc_ctx *ctx, struct json_object *result)
-{
-	struct json_object	*o = rpc_envelope(ctx->id);
-
-	json_object_object_add(o, "result", result);
-	out_send(o);
-}
-
-void
-rpc_error(struct json_object *id, int code, const char *msg)
-{
-	struct json_object	*o = rpc_envelope(id), *e;
-
-	e = json_object_new_object();
-	json_object_object_add(e, "code", json_object_new_int(code));
-	json_object_object_add(e, "message", json_object_new_string(msg));
-	json_object_object_add(o, "error", e);
-	out_send(o);
 }
 
 struct pending *
@@ -121,6 +87,7 @@ pending_new(enum pend_kind kind, const struct rpc_ctx *ctx)
 	p->kind = kind;
 	p->ctx = *ctx;
 	json_object_get(p->ctx.id);
+	json_object_get(p->ctx.progress);
 	TAILQ_INSERT_TAIL(&pendings, p, entry);
 	npending++;
 	return (p);
@@ -131,9 +98,57 @@ pending_free(struct pending *p)
 {
 	TAILQ_REMOVE(&pendings, p, entry);
 	npending--;
+	if (p->progress_on)
+		evtimer_del(&p->progress_ev);
 	json_object_put(p->ctx.id);
+	json_object_put(p->ctx.progress);
 	free(p->error);
 	free(p);
+}
+
+/* At most one progress notification a second, each a little further. */
+static void
+progress_tick(int fd, short what, void *arg)
+{
+	struct pending		*p = arg;
+	struct json_object	*o;
+	struct timeval		 tv = { 1, 0 };
+	uint64_t		 ms = mono_ms() - p->started_ms;
+	char			 msg[128];
+
+	if (p->cancelled)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "progressToken",
+	    json_object_get(p->ctx.progress));
+	json_object_object_add(o, "progress",
+	    json_object_new_double((double)ms / 1000.0));
+	json_object_object_add(o, "total",
+	    json_object_new_double((double)p->wait_ms / 1000.0));
+	if (mcp_version_at_least(p->ctx.version, MCP_V20250326)) {
+		snprintf(msg, sizeof msg, "waiting for %s to finish: %llu of "
+		    "%u s", p->handle, (unsigned long long)(ms / 1000),
+		    p->wait_ms / 1000);
+		json_object_object_add(o, "message",
+		    json_object_new_string(msg));
+	}
+	rpc_notify("notifications/progress", o);
+	evtimer_add(&p->progress_ev, &tv);
+}
+
+void
+pending_progress(struct pending *p, uint32_t wait_ms, const char *handle)
+{
+	struct timeval	tv = { 1, 0 };
+
+	if (p->ctx.progress == NULL || wait_ms < 1000)
+		return;
+	p->wait_ms = wait_ms;
+	p->started_ms = mono_ms();
+	strlcpy(p->handle, handle, sizeof p->handle);
+	evtimer_assign(&p->progress_ev, base, progress_tick, p);
+	evtimer_add(&p->progress_ev, &tv);
+	p->progress_on = 1;
 }
 
 void
@@ -213,8 +228,10 @@ broker_msg(struct chan *c, struct mreader *r, void *arg)
 			fatalx("frontend: malformed BYE");
 		while ((p = TAILQ_FIRST(&pendings)) != NULL) {
 			if (!p->cancelled)
-				rpc_error(p->ctx.id, RPC_INTERNAL_ERROR,
-				    "the server is shutting down");
+				rpc_fail(&p->ctx, RPC_INTERNAL_ERROR,
+				    "the server is shutting down", NULL);
+			else
+				batch_skip(p->ctx.batch);
 			pending_free(p);
 		}
 		frontend_exit(0);
@@ -227,6 +244,8 @@ broker_msg(struct chan *c, struct mreader *r, void *arg)
 		fatalx("frontend: broker answered unknown request %u", r->id);
 	if (!p->cancelled)
 		tools_reply(p, r);
+	else
+		batch_skip(p->ctx.batch);	/* no answer after a cancel */
 	pending_free(p);
 	input_pump();
 }
@@ -239,8 +258,10 @@ broker_gone(struct chan *c, const char *why, void *arg)
 	log_warnx("broker: %s; exiting", why);
 	while ((p = TAILQ_FIRST(&pendings)) != NULL) {
 		if (!p->cancelled)
-			rpc_error(p->ctx.id, RPC_INTERNAL_ERROR,
-			    "internal error: the broker process is gone");
+			rpc_fail(&p->ctx, RPC_INTERNAL_ERROR,
+			    "internal error: the broker process is gone", NULL);
+		else
+			batch_skip(p->ctx.batch);
 		pending_free(p);
 	}
 	frontend_exit(shutdown_sent ? 0 : 1);
@@ -403,9 +424,6 @@ frontend_main(int fd, const struct config *conf)
 	fatalx("frontend_main: event loop ended");
 }
 
-/* For mcp.c: is any in-flight request using this id? */
-int	pending_id_in_use(struct json_object *);
-void	pending_cancel(struct json_object *);
 
 static int
 same_id(struct json_object *a, struct json_object *b)
@@ -436,7 +454,11 @@ pending_cancel(struct json_object *id)
 	struct pending	*p;
 
 	TAILQ_FOREACH(p, &pendings, entry) {
-		if (same_id(p->ctx.id, id))
+		if (same_id(p->ctx.id, id) && !p->cancelled) {
 			p->cancelled = 1;
+			if (p->progress_on)
+				evtimer_del(&p->progress_ev);
+			p->progress_on = 0;
+		}
 	}
 }

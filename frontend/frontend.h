@@ -3,6 +3,7 @@
 
 #include <sys/queue.h>
 
+#include <event2/event_struct.h>
 #include <json-c/json.h>
 #include <stdint.h>
 
@@ -22,7 +23,36 @@
 #define MCP_V20250326	"2025-03-26"
 #define MCP_V20250618	"2025-06-18"
 #define MCP_V20251125	"2025-11-25"
-#define MCP_LATEST	MCP_V20251125
+#define MCP_V20260728	"2026-07-28"	/* stateless: per-request _meta */
+#define MCP_LATEST	MCP_V20251125	/* newest with initialize */
+
+/* Log levels of notifications/message, in order (RFC 5424 names). */
+enum log_level {
+	LOG_DEBUG_L, LOG_INFO_L, LOG_NOTICE_L, LOG_WARNING_L, LOG_ERROR_L,
+	LOG_CRITICAL_L, LOG_ALERT_L, LOG_EMERGENCY_L, LOG_NONE_L
+};
+
+/* A JSON-RPC batch (2025-03-26 only): answered as one array. */
+struct batch {
+	struct json_object	*responses;
+	int			 outstanding;	/* elements not yet answered */
+	int			 sealed;	/* every element was read */
+};
+
+/*
+ * Per-request context: what the answer must look like and where it goes.
+ * In a stateless (2026-07-28) request everything comes from its _meta;
+ * otherwise from the initialize of the session.
+ */
+struct rpc_ctx {
+	struct json_object	*id;		/* echoed exactly */
+	char			 version[16];
+	int			 modern;
+	enum log_level		 loglevel;	/* LOG_NONE_L: no messages */
+	struct json_object	*progress;	/* progressToken, or NULL */
+	struct client_info	 client;
+	struct batch		*batch;
+};
 
 /* What a request is waiting on the broker for. */
 enum pend_kind {
@@ -33,37 +63,48 @@ enum pend_kind {
 	PEND_LIST,
 };
 
-/* Per-request context: what the reply must look like. */
-struct rpc_ctx {
-	struct json_object	*id;		/* echoed exactly; owned */
-	char			 version[16];	/* protocol revision */
-};
-
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
 	uint32_t		 reqid;
 	enum pend_kind		 kind;
-	struct rpc_ctx		 ctx;
+	struct rpc_ctx		 ctx;		/* holds its own references */
 	char			*error;		/* PEND_REJECT: the message */
 	uint32_t		 offset;	/* PEND_LIST: first record */
 	int			 cancelled;
+	/* Progress of a long-poll, when the caller asked for it. */
+	struct event		 progress_ev;
+	int			 progress_on;
+	uint64_t		 started_ms;
+	uint32_t		 wait_ms;
+	char			 handle[HANDLE_BYTES + 1];
 };
 
 /* frontend.c */
 struct config;
 void	frontend_main(int, const struct config *) __attribute__((noreturn));
-/* Queue one message for stdout (consumes the reference). */
 void	out_send(struct json_object *);
+/* Answer a request: a result, or an error (data may be NULL). */
 void	rpc_result(const struct rpc_ctx *, struct json_object *);
+void	rpc_fail(const struct rpc_ctx *, int, const char *,
+	    struct json_object *);
+/* An error with no request to tie it to: parse errors and the like. */
 void	rpc_error(struct json_object *, int, const char *);
+/* A notification sent now, ahead of any answer. */
+void	rpc_notify(const char *, struct json_object *);
+void	batch_skip(struct batch *);
 struct pending	*pending_new(enum pend_kind, const struct rpc_ctx *);
+void	pending_progress(struct pending *, uint32_t, const char *);
+int	pending_id_in_use(struct json_object *);
+void	pending_cancel(struct json_object *);
 void	broker_send(struct mbuf *);
-extern struct client_info	client_info;
 
 /* mcp.c */
 void	mcp_init(void);
 void	mcp_handle_line(const char *, size_t);
 int	mcp_version_at_least(const char *, const char *);
+void	mcp_log(const struct rpc_ctx *, enum log_level, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+struct json_object *mcp_server_info(int);
 
 /* tools.c */
 void	tools_init(void);

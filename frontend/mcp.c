@@ -1,32 +1,53 @@
 /*
  * MCP over JSON-RPC 2.0: one message per line in, one per line out.  A
  * line is checked by the strict syntax pass, parsed by json-c, checked
- * for duplicate keys and non-finite numbers, and then routed through the
+ * for duplicate keys and non-finite numbers, and routed through the
  * method table below.  Nothing here touches the system.
+ *
+ * Two eras are served on one process.  A request whose params._meta
+ * names io.modelcontextprotocol/protocolVersion is stateless (2026-07-28)
+ * and carries everything it needs; any other request belongs to the
+ * session that initialize opened (2024-11-05 to 2025-11-25).
  */
 #include "config.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/jsonv.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
 #include "common/validate.h"
 #include "frontend/frontend.h"
-#include "common/jsonv.h"
 
-int	pending_id_in_use(struct json_object *);
-void	pending_cancel(struct json_object *);
+#define META_VERSION	"io.modelcontextprotocol/protocolVersion"
+#define META_CAPS	"io.modelcontextprotocol/clientCapabilities"
+#define META_CLIENT	"io.modelcontextprotocol/clientInfo"
+#define META_LOGLEVEL	"io.modelcontextprotocol/logLevel"
+/* How long a client may cache tools/list and server/discover. */
+#define CACHE_TTL_MS	3600000
 
 static struct json_tokener	*tok;
 static int			 initialized;
 static char			 session_version[16] = MCP_LATEST;
+static struct client_info	 session_client;
+static enum log_level		 session_loglevel = LOG_NONE_L;
 
-static const char *versions[] = {
+/* Revisions with the initialize handshake, newest first. */
+static const char *legacy_versions[] = {
 	MCP_V20251125, MCP_V20250618, MCP_V20250326, MCP_V20241105
+};
+/* Revisions served per request; the same list in discover and -32022. */
+static const char *modern_versions[] = { MCP_V20260728 };
+
+static const char *level_names[] = {
+	"debug", "info", "notice", "warning", "error", "critical", "alert",
+	"emergency"
 };
 
 #define INSTRUCTIONS \
@@ -37,31 +58,40 @@ static const char *versions[] = {
 	"returns at once with a handle while the lane runs. Then poll " \
 	"dispatch_status(handle) for its state (running, succeeded, failed, " \
 	"timed_out), or call dispatch_result(handle, wait_seconds) to wait " \
-	"up to 60 seconds for the end and read the exit code and output. " \
-	"dispatch_list() shows every dispatch of this session. Org-users and " \
-	"repos outside the allowlist are refused; the task description is " \
-	"passed to the lane as data, never run."
+	"up to 60 seconds for the end and read the exit code and output; " \
+	"while it waits the server keeps answering, and it sends progress " \
+	"if you pass a progressToken. dispatch_list() shows every dispatch " \
+	"of this session. Org-users and repos outside the allowlist are " \
+	"refused; the task description is passed to the lane as data, " \
+	"never run."
 
 static void	m_initialize(const struct rpc_ctx *, struct json_object *);
 static void	m_ping(const struct rpc_ctx *, struct json_object *);
+static void	m_discover(const struct rpc_ctx *, struct json_object *);
+static void	m_set_level(const struct rpc_ctx *, struct json_object *);
 static void	m_tools_list(const struct rpc_ctx *, struct json_object *);
 static void	m_tools_call(const struct rpc_ctx *, struct json_object *);
-static void	n_initialized(struct json_object *);
 static void	n_cancelled(struct json_object *);
+static void	n_initialized(struct json_object *);
 
 /*
- * Requests we answer.  M_ANYTIME marks those allowed before initialize.
+ * Requests, and the eras that have them.  M_ANYTIME: allowed before a
+ * legacy session is initialized.
  */
-#define M_ANYTIME	0x1
+#define M_LEGACY	0x1
+#define M_MODERN	0x2
+#define M_ANYTIME	0x4
 static const struct {
 	const char	*name;
 	int		 flags;
 	void		(*fn)(const struct rpc_ctx *, struct json_object *);
 } methods[] = {
-	{ "initialize", M_ANYTIME, m_initialize },
-	{ "ping", M_ANYTIME, m_ping },
-	{ "tools/list", 0, m_tools_list },
-	{ "tools/call", 0, m_tools_call },
+	{ "initialize", M_LEGACY | M_ANYTIME, m_initialize },
+	{ "ping", M_LEGACY | M_ANYTIME, m_ping },
+	{ "logging/setLevel", M_LEGACY, m_set_level },
+	{ "server/discover", M_MODERN, m_discover },
+	{ "tools/list", M_LEGACY | M_MODERN, m_tools_list },
+	{ "tools/call", M_LEGACY | M_MODERN, m_tools_call },
 };
 
 /* Notifications we act on; any other is ignored, as JSON-RPC says. */
@@ -78,6 +108,44 @@ mcp_version_at_least(const char *have, const char *want)
 {
 	/* Revisions are ISO dates: string order is time order. */
 	return (strcmp(have, want) >= 0);
+}
+
+struct json_object *
+mcp_server_info(int with_title)
+{
+	struct json_object	*info = json_object_new_object();
+
+	json_object_object_add(info, "name",
+	    json_object_new_string(PACKAGE_NAME));
+	if (with_title)
+		json_object_object_add(info, "title",
+		    json_object_new_string("Dispatch MCP"));
+	json_object_object_add(info, "version",
+	    json_object_new_string(PACKAGE_VERSION));
+	return (info);
+}
+
+void
+mcp_log(const struct rpc_ctx *ctx, enum log_level level, const char *fmt,
+    ...)
+{
+	struct json_object	*o;
+	va_list			 ap;
+	char			 msg[512], clean[512 * 3];
+
+	if (ctx->loglevel == LOG_NONE_L || level < ctx->loglevel)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	utf8_sanitize(clean, sizeof clean, msg, strlen(msg));
+	o = json_object_new_object();
+	json_object_object_add(o, "level",
+	    json_object_new_string(level_names[level]));
+	json_object_object_add(o, "logger",
+	    json_object_new_string(PACKAGE_NAME));
+	json_object_object_add(o, "data", json_object_new_string(clean));
+	rpc_notify("notifications/message", o);
 }
 
 void
@@ -154,7 +222,7 @@ get_string(struct json_object *o, const char *key, const char **s)
 {
 	struct json_object	*v;
 
-	if (!json_object_object_get_ex(o, key, &v) ||
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string))
 		return (-1);
 	*s = json_object_get_string(v);
@@ -162,51 +230,161 @@ get_string(struct json_object *o, const char *key, const char **s)
 }
 
 static void
-handle_message(struct json_object *msg)
+copy_client(struct json_object *ci, struct client_info *out)
 {
-	struct json_object	*id = NULL, *params = NULL, *v;
+	struct json_object	*v;
+
+	memset(out, 0, sizeof *out);
+	if (ci == NULL || !json_object_is_type(ci, json_type_object))
+		return;
+	/* NULs and bad bytes become U+FFFD: this is logged and audited. */
+	if (json_object_object_get_ex(ci, "name", &v) &&
+	    json_object_is_type(v, json_type_string))
+		utf8_sanitize(out->name, sizeof out->name,
+		    json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+	if (json_object_object_get_ex(ci, "version", &v) &&
+	    json_object_is_type(v, json_type_string))
+		utf8_sanitize(out->version, sizeof out->version,
+		    json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+}
+
+static int
+parse_level(struct json_object *v, enum log_level *out)
+{
+	size_t	i;
+
+	if (v == NULL || !json_object_is_type(v, json_type_string))
+		return (-1);
+	for (i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcmp(json_object_get_string(v), level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return (0);
+		}
+	}
+	return (-1);
+}
+
+static struct json_object *
+version_list(void)
+{
+	struct json_object	*a = json_object_new_array();
+	size_t			 i;
+
+	for (i = 0; i < sizeof modern_versions / sizeof modern_versions[0];
+	    i++)
+		json_object_array_add(a,
+		    json_object_new_string(modern_versions[i]));
+	return (a);
+}
+
+/*
+ * A stateless request's envelope.  Returns 0, or answers the request
+ * with the error and returns -1.
+ */
+static int
+modern_envelope(struct rpc_ctx *ctx, struct json_object *meta)
+{
+	struct json_object	*v, *data;
+	const char		*want;
+	size_t			 i;
+
+	if (get_string(meta, META_VERSION, &want) == -1) {
+		rpc_fail(ctx, RPC_INVALID_PARAMS, "Invalid params: _meta "
+		    "\"" META_VERSION "\" must be a string", NULL);
+		return (-1);
+	}
+	if (!json_object_object_get_ex(meta, META_CAPS, &v) ||
+	    !json_object_is_type(v, json_type_object)) {
+		rpc_fail(ctx, RPC_INVALID_PARAMS, "Invalid params: _meta "
+		    "\"" META_CAPS "\" is required and must be an object", NULL);
+		return (-1);
+	}
+	if (json_object_object_get_ex(meta, META_LOGLEVEL, &v)) {
+		if (parse_level(v, &ctx->loglevel) == -1) {
+			rpc_fail(ctx, RPC_INVALID_PARAMS, "Invalid params: "
+			    "_meta \"" META_LOGLEVEL "\" is not a log level",
+			    NULL);
+			return (-1);
+		}
+	}
+	for (i = 0; i < sizeof modern_versions / sizeof modern_versions[0];
+	    i++) {
+		if (strcmp(want, modern_versions[i]) == 0)
+			break;
+	}
+	if (i == sizeof modern_versions / sizeof modern_versions[0]) {
+		data = json_object_new_object();
+		json_object_object_add(data, "supported", version_list());
+		json_object_object_add(data, "requested",
+		    json_object_new_string(want));
+		rpc_fail(ctx, MCP_UNSUPPORTED_VERSION,
+		    "Unsupported protocol version", data);
+		return (-1);
+	}
+	ctx->modern = 1;
+	strlcpy(ctx->version, modern_versions[i], sizeof ctx->version);
+	json_object_object_get_ex(meta, META_CLIENT, &v);
+	copy_client(v, &ctx->client);
+	return (0);
+}
+
+static void
+handle_message(struct json_object *msg, struct batch *batch)
+{
+	struct json_object	*id = NULL, *params = NULL, *meta = NULL, *v;
 	struct rpc_ctx		 ctx;
 	const char		*method, *jv;
 	char			 err[ECHO_BYTES + 64], echo[ECHO_BYTES];
 	size_t			 i;
-	int			 has_id;
+	int			 has_id, flag;
 
+	memset(&ctx, 0, sizeof ctx);
+	ctx.batch = batch;
+	ctx.loglevel = LOG_NONE_L;
 	if (!json_object_is_type(msg, json_type_object)) {
-		rpc_error(NULL, RPC_INVALID_REQUEST,
-		    "Invalid Request: a message must be a JSON object");
+		rpc_fail(&ctx, RPC_INVALID_REQUEST,
+		    "Invalid Request: a message must be a JSON object", NULL);
 		return;
 	}
 	has_id = json_object_object_get_ex(msg, "id", &id);
 	if (has_id && !id_valid(id)) {
-		rpc_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: id must "
-		    "be a string of at most 256 bytes or an integer");
+		rpc_fail(&ctx, RPC_INVALID_REQUEST, "Invalid Request: id must "
+		    "be a string of at most 256 bytes or an integer", NULL);
 		return;
 	}
+	if (has_id)
+		ctx.id = id;
 	if (get_string(msg, "jsonrpc", &jv) == -1 || strcmp(jv, "2.0") != 0) {
-		rpc_error(has_id ? id : NULL, RPC_INVALID_REQUEST,
-		    "Invalid Request: jsonrpc must be \"2.0\"");
+		rpc_fail(&ctx, RPC_INVALID_REQUEST,
+		    "Invalid Request: jsonrpc must be \"2.0\"", NULL);
 		return;
 	}
 	if (!json_object_object_get_ex(msg, "method", &v)) {
 		/* A response to a request we never send: ignore it. */
 		if (has_id && (json_object_object_get_ex(msg, "result", NULL) ||
-		    json_object_object_get_ex(msg, "error", NULL)))
+		    json_object_object_get_ex(msg, "error", NULL))) {
+			batch_skip(batch);
 			return;
-		rpc_error(has_id ? id : NULL, RPC_INVALID_REQUEST,
-		    "Invalid Request: method is missing");
+		}
+		rpc_fail(&ctx, RPC_INVALID_REQUEST,
+		    "Invalid Request: method is missing", NULL);
 		return;
 	}
 	if (!json_object_is_type(v, json_type_string)) {
-		rpc_error(has_id ? id : NULL, RPC_INVALID_REQUEST,
-		    "Invalid Request: method must be a string");
+		rpc_fail(&ctx, RPC_INVALID_REQUEST,
+		    "Invalid Request: method must be a string", NULL);
 		return;
 	}
 	method = json_object_get_string(v);
 	if (json_object_object_get_ex(msg, "params", &params) &&
 	    !json_object_is_type(params, json_type_object)) {
 		if (has_id)
-			rpc_error(id, RPC_INVALID_PARAMS,
-			    "Invalid params: params must be an object");
+			rpc_fail(&ctx, RPC_INVALID_PARAMS,
+			    "Invalid params: params must be an object", NULL);
+		else
+			batch_skip(batch);
 		return;
 	}
 
@@ -218,23 +396,65 @@ handle_message(struct json_object *msg)
 				break;
 			}
 		}
+		batch_skip(batch);
 		return;
 	}
 	if (pending_id_in_use(id)) {
-		rpc_error(id, RPC_INVALID_REQUEST, "Invalid Request: a request "
-		    "with this id is still in progress");
+		rpc_fail(&ctx, RPC_INVALID_REQUEST, "Invalid Request: a request "
+		    "with this id is still in progress", NULL);
 		return;
 	}
-	memset(&ctx, 0, sizeof ctx);
-	ctx.id = id;
-	strlcpy(ctx.version, session_version, sizeof ctx.version);
+	if (params != NULL && json_object_object_get_ex(params, "_meta",
+	    &meta) && !json_object_is_type(meta, json_type_object)) {
+		rpc_fail(&ctx, RPC_INVALID_PARAMS,
+		    "Invalid params: _meta must be an object", NULL);
+		return;
+	}
+	if (meta != NULL && json_object_object_get_ex(meta, "progressToken",
+	    &v)) {
+		if (!json_object_is_type(v, json_type_string) &&
+		    !json_object_is_type(v, json_type_int)) {
+			rpc_fail(&ctx, RPC_INVALID_PARAMS, "Invalid params: "
+			    "progressToken must be a string or an integer",
+			    NULL);
+			return;
+		}
+		ctx.progress = v;
+	}
+
+	if (meta != NULL && json_object_object_get_ex(meta, META_VERSION,
+	    NULL)) {
+		if (modern_envelope(&ctx, meta) == -1)
+			return;
+		flag = M_MODERN;
+	} else {
+		/* A discover probe must carry the envelope it asks about. */
+		if (strcmp(method, "server/discover") == 0) {
+			rpc_fail(&ctx, RPC_INVALID_PARAMS, "Invalid params: "
+			    "server/discover needs _meta with \"" META_VERSION
+			    "\" and \"" META_CAPS "\"", NULL);
+			return;
+		}
+		flag = M_LEGACY;
+		strlcpy(ctx.version, session_version, sizeof ctx.version);
+		ctx.client = session_client;
+		ctx.loglevel = session_loglevel;
+	}
+
 	for (i = 0; i < sizeof methods / sizeof methods[0]; i++) {
-		if (strcmp(method, methods[i].name) != 0)
+		if (strcmp(method, methods[i].name) != 0 ||
+		    !(methods[i].flags & flag))
 			continue;
-		if (!initialized && !(methods[i].flags & M_ANYTIME)) {
-			rpc_error(id, RPC_INVALID_REQUEST, "Invalid Request: "
-			    "the session is not initialized; send initialize "
-			    "first");
+		if (flag == M_LEGACY && !initialized &&
+		    !(methods[i].flags & M_ANYTIME)) {
+			rpc_fail(&ctx, RPC_INVALID_PARAMS, "Invalid params: no "
+			    "session: send initialize first, or give this "
+			    "request _meta with \"" META_VERSION "\"", NULL);
+			return;
+		}
+		if (batch != NULL && strcmp(method, "initialize") == 0) {
+			rpc_fail(&ctx, RPC_INVALID_REQUEST, "Invalid Request: "
+			    "initialize may not be part of a batch", NULL);
 			return;
 		}
 		methods[i].fn(&ctx, params);
@@ -242,7 +462,35 @@ handle_message(struct json_object *msg)
 	}
 	echo_value(echo, sizeof echo, method, strlen(method));
 	snprintf(err, sizeof err, "Method not found: %s", echo);
-	rpc_error(id, RPC_METHOD_NOT_FOUND, err);
+	rpc_fail(&ctx, RPC_METHOD_NOT_FOUND, err, NULL);
+}
+
+/* 2025-03-26 is the one revision with batches; elsewhere -32600. */
+static void
+handle_batch(struct json_object *arr)
+{
+	struct batch	*b;
+	size_t		 i, n = json_object_array_length(arr);
+
+	if (!initialized || strcmp(session_version, MCP_V20250326) != 0) {
+		rpc_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: batches "
+		    "are only part of protocol revision 2025-03-26");
+		return;
+	}
+	if (n == 0 || n > MAX_BATCH_ENTRIES) {
+		rpc_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: a batch "
+		    "holds 1 to 64 messages");
+		return;
+	}
+	b = xcalloc(1, sizeof *b);
+	b->responses = json_object_new_array();
+	b->outstanding = (int)n;
+	for (i = 0; i < n; i++)
+		handle_message(json_object_array_get_idx(arr, i), b);
+	b->sealed = 1;
+	/* Everything may already be answered; this flushes if so. */
+	b->outstanding++;
+	batch_skip(b);
 }
 
 void
@@ -293,92 +541,68 @@ mcp_handle_line(const char *line, size_t len)
 		    "Parse error: duplicate key in an object");
 		return;
 	}
-	if (json_object_is_type(msg, json_type_array)) {
-		rpc_error(NULL, RPC_INVALID_REQUEST, "Invalid Request: batches "
-		    "are not supported in this protocol version");
-		json_object_put(msg);
-		return;
-	}
-	handle_message(msg);
+	if (json_object_is_type(msg, json_type_array))
+		handle_batch(msg);
+	else
+		handle_message(msg, NULL);
 	json_object_put(msg);
 }
 
-static void
-copy_client_field(struct json_object *ci, const char *key, char *dst,
-    size_t dstlen)
+static struct json_object *
+capabilities(void)
 {
-	struct json_object	*v;
+	struct json_object	*caps = json_object_new_object(), *tools;
 
-	if (!json_object_object_get_ex(ci, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return;
-	/* NULs and bad bytes become U+FFFD: this is logged and audited. */
-	utf8_sanitize(dst, dstlen, json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v));
+	tools = json_object_new_object();
+	json_object_object_add(tools, "listChanged",
+	    json_object_new_boolean(0));
+	json_object_object_add(caps, "tools", tools);
+	json_object_object_add(caps, "logging", json_object_new_object());
+	return (caps);
 }
 
 static void
 m_initialize(const struct rpc_ctx *ctx, struct json_object *params)
 {
-	struct json_object	*res, *caps, *tools, *info, *ci;
+	struct json_object	*res, *ci = NULL;
+	struct rpc_ctx		 c = *ctx;
 	const char		*want = NULL;
 	size_t			 i;
 
 	if (initialized) {
-		rpc_error(ctx->id, RPC_INVALID_REQUEST, "Invalid Request: the "
-		    "session is already initialized");
+		rpc_fail(ctx, RPC_INVALID_REQUEST, "Invalid Request: the "
+		    "session is already initialized", NULL);
 		return;
 	}
-	if (params == NULL || get_string(params, "protocolVersion", &want) ==
-	    -1) {
-		rpc_error(ctx->id, RPC_INVALID_PARAMS, "Invalid params: "
-		    "protocolVersion must be a string");
+	if (get_string(params, "protocolVersion", &want) == -1) {
+		rpc_fail(ctx, RPC_INVALID_PARAMS, "Invalid params: "
+		    "protocolVersion must be a string", NULL);
 		return;
 	}
 	/* Echo a revision we speak; otherwise offer our latest. */
 	strlcpy(session_version, MCP_LATEST, sizeof session_version);
-	for (i = 0; i < sizeof versions / sizeof versions[0]; i++) {
-		if (strcmp(want, versions[i]) == 0)
-			strlcpy(session_version, versions[i],
+	for (i = 0; i < sizeof legacy_versions / sizeof legacy_versions[0];
+	    i++) {
+		if (strcmp(want, legacy_versions[i]) == 0)
+			strlcpy(session_version, legacy_versions[i],
 			    sizeof session_version);
 	}
-	if (json_object_object_get_ex(params, "clientInfo", &ci) &&
-	    json_object_is_type(ci, json_type_object)) {
-		copy_client_field(ci, "name", client_info.name,
-		    sizeof client_info.name);
-		copy_client_field(ci, "version", client_info.version,
-		    sizeof client_info.version);
-	}
+	json_object_object_get_ex(params, "clientInfo", &ci);
+	copy_client(ci, &session_client);
 	initialized = 1;
-	log_info("client \"%s\" %s initialized protocol %s", client_info.name,
-	    client_info.version, session_version);
+	log_info("client \"%s\" %s initialized protocol %s",
+	    session_client.name, session_client.version, session_version);
 
 	res = json_object_new_object();
 	json_object_object_add(res, "protocolVersion",
 	    json_object_new_string(session_version));
-	caps = json_object_new_object();
-	tools = json_object_new_object();
-	json_object_object_add(tools, "listChanged",
-	    json_object_new_boolean(0));
-	json_object_object_add(caps, "tools", tools);
-	json_object_object_add(res, "capabilities", caps);
-	info = json_object_new_object();
-	json_object_object_add(info, "name",
-	    json_object_new_string(PACKAGE_NAME));
-	if (mcp_version_at_least(session_version, MCP_V20250618))
-		json_object_object_add(info, "title",
-		    json_object_new_string("Dispatch MCP"));
-	json_object_object_add(info, "version",
-	    json_object_new_string(PACKAGE_VERSION));
-	json_object_object_add(res, "serverInfo", info);
+	json_object_object_add(res, "capabilities", capabilities());
+	json_object_object_add(res, "serverInfo", mcp_server_info(
+	    mcp_version_at_least(session_version, MCP_V20250618)));
 	json_object_object_add(res, "instructions",
 	    json_object_new_string(INSTRUCTIONS));
-	{
-		struct rpc_ctx	c = *ctx;
-
-		strlcpy(c.version, session_version, sizeof c.version);
-		rpc_result(&c, res);
-	}
+	strlcpy(c.version, session_version, sizeof c.version);
+	rpc_result(&c, res);
 }
 
 static void
@@ -388,19 +612,61 @@ m_ping(const struct rpc_ctx *ctx, struct json_object *params)
 }
 
 static void
+m_set_level(const struct rpc_ctx *ctx, struct json_object *params)
+{
+	struct json_object	*v = NULL;
+	enum log_level		 level;
+
+	if (params != NULL)
+		json_object_object_get_ex(params, "level", &v);
+	if (parse_level(v, &level) == -1) {
+		rpc_fail(ctx, RPC_INVALID_PARAMS, "Invalid params: level must "
+		    "be one of debug, info, notice, warning, error, critical, "
+		    "alert, emergency", NULL);
+		return;
+	}
+	session_loglevel = level;
+	rpc_result(ctx, json_object_new_object());
+}
+
+static void
+add_cache(struct json_object *res)
+{
+	json_object_object_add(res, "ttlMs",
+	    json_object_new_int64(CACHE_TTL_MS));
+	json_object_object_add(res, "cacheScope",
+	    json_object_new_string("public"));
+}
+
+static void
+m_discover(const struct rpc_ctx *ctx, struct json_object *params)
+{
+	struct json_object	*res = json_object_new_object();
+
+	json_object_object_add(res, "supportedVersions", version_list());
+	json_object_object_add(res, "capabilities", capabilities());
+	json_object_object_add(res, "instructions",
+	    json_object_new_string(INSTRUCTIONS));
+	add_cache(res);
+	rpc_result(ctx, res);
+}
+
+static void
 m_tools_list(const struct rpc_ctx *ctx, struct json_object *params)
 {
-	struct json_object	*cursor, *res;
+	struct json_object	*res;
 
 	/* Every tool fits on the first page: any cursor is stale. */
 	if (params != NULL &&
-	    json_object_object_get_ex(params, "cursor", &cursor)) {
-		rpc_error(ctx->id, RPC_INVALID_PARAMS,
-		    "Invalid params: unknown cursor");
+	    json_object_object_get_ex(params, "cursor", NULL)) {
+		rpc_fail(ctx, RPC_INVALID_PARAMS,
+		    "Invalid params: unknown cursor", NULL);
 		return;
 	}
 	res = json_object_new_object();
 	json_object_object_add(res, "tools", tools_list(ctx->version));
+	if (ctx->modern)
+		add_cache(res);
 	rpc_result(ctx, res);
 }
 
@@ -408,8 +674,8 @@ static void
 m_tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	if (params == NULL) {
-		rpc_error(ctx->id, RPC_INVALID_PARAMS,
-		    "Invalid params: tools/call needs params");
+		rpc_fail(ctx, RPC_INVALID_PARAMS,
+		    "Invalid params: tools/call needs params", NULL);
 		return;
 	}
 	tools_call(ctx, params);

@@ -230,14 +230,14 @@ tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 
 	if (!json_object_object_get_ex(params, "name", &name) ||
 	    !json_object_is_type(name, json_type_string)) {
-		rpc_error(ctx->id, RPC_INVALID_PARAMS,
-		    "Invalid params: name must be a string");
+		rpc_fail(ctx, RPC_INVALID_PARAMS,
+		    "Invalid params: name must be a string", NULL);
 		return;
 	}
 	if (json_object_object_get_ex(params, "arguments", &args) &&
 	    !json_object_is_type(args, json_type_object)) {
-		rpc_error(ctx->id, RPC_INVALID_PARAMS,
-		    "Invalid params: arguments must be an object");
+		rpc_fail(ctx, RPC_INVALID_PARAMS,
+		    "Invalid params: arguments must be an object", NULL);
 		return;
 	}
 	for (i = 0; i < NTOOLS; i++) {
@@ -249,7 +249,7 @@ tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 	echo_value(echo, sizeof echo, json_object_get_string(name),
 	    (size_t)json_object_get_string_len(name));
 	snprintf(msg, sizeof msg, "Unknown tool: %s", echo);
-	rpc_error(ctx->id, RPC_INVALID_PARAMS, msg);
+	rpc_fail(ctx, RPC_INVALID_PARAMS, msg, NULL);
 }
 
 /*
@@ -303,6 +303,18 @@ check_shape(struct json_object *args, const char *const *keys, size_t nkeys,
 	return (0);
 }
 
+/* At most MAX_RAW_ARGS_BYTES, cut where a character starts. */
+static size_t
+raw_cut(const char *s, size_t len)
+{
+	if (len <= MAX_RAW_ARGS_BYTES)
+		return (len);
+	len = MAX_RAW_ARGS_BYTES;
+	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--;
+	return (len);
+}
+
 static void
 reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
     const char *reason)
@@ -316,8 +328,8 @@ reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "{}";
 	p = pending_new(PEND_REJECT, ctx);
 	p->error = xstrdup(reason);
-	proto_reject(&m, p->reqid, &client_info, reason, raw,
-	    utf8_prefix(raw, strlen(raw), MAX_RAW_ARGS_BYTES / 4));
+	proto_reject(&m, p->reqid, &ctx->client, reason, raw,
+	    raw_cut(raw, strlen(raw)));
 	broker_send(&m);
 }
 
@@ -358,7 +370,7 @@ t_dispatch_unit(const struct rpc_ctx *ctx, struct json_object *args)
 		return;
 	}
 	p = pending_new(PEND_DISPATCH, ctx);
-	proto_dispatch(&m, p->reqid, &client_info, org, olen, repo, rlen,
+	proto_dispatch(&m, p->reqid, &ctx->client, org, olen, repo, rlen,
 	    task, tlen);
 	broker_send(&m);
 }
@@ -423,6 +435,7 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 		}
 	}
 	p = pending_new(PEND_RESULT, ctx);
+	pending_progress(p, (uint32_t)(secs * 1000.0), handle);
 	proto_handle(&m, IMSG_RESULT, p->reqid, handle,
 	    (uint32_t)(secs * 1000.0));
 	broker_send(&m);
@@ -519,6 +532,9 @@ tools_reply(struct pending *p, struct mreader *r)
 		{
 			char *s = xstrndup(msg, len);
 
+			if (p->kind == PEND_DISPATCH)
+				mcp_log(&p->ctx, LOG_WARNING_L, "dispatch "
+				    "refused: %s", s);
 			tool_error(&p->ctx, s);
 			free(s);
 		}
@@ -528,6 +544,8 @@ tools_reply(struct pending *p, struct mreader *r)
 	case PEND_REJECT:
 		if (r->type != IMSG_ACK || m_end(r) == -1)
 			BAD_REPLY(p);
+		mcp_log(&p->ctx, LOG_WARNING_L, "dispatch refused: %s",
+		    p->error);
 		tool_error(&p->ctx, p->error);
 		break;
 	case PEND_DISPATCH:
@@ -537,6 +555,12 @@ tools_reply(struct pending *p, struct mreader *r)
 		    m_end(r) == -1 || v.with_result != (p->kind == PEND_RESULT) ||
 		    utf8_count(v.detail, v.detail_len) < 0)
 			BAD_REPLY(p);
+		if (p->kind == PEND_DISPATCH)
+			mcp_log(&p->ctx, LOG_INFO_L, "dispatched %s to %s/%s",
+			    v.handle, v.orguser, v.repo);
+		else if (p->kind == PEND_RESULT && v.status != DS_RUNNING)
+			mcp_log(&p->ctx, LOG_INFO_L, "%s %s", v.handle,
+			    dstatus_name(v.status));
 		tool_ok(&p->ctx, view_json(&v));
 		break;
 	case PEND_LIST:

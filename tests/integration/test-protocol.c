@@ -120,8 +120,9 @@ test_ping_before_initialize(void **state)
 	struct json_object	*r;
 
 	expect_alive(s);
+	/* Neither a session nor a stateless envelope: invalid params. */
 	r = srv_request(s, "tools/list", NULL);
-	assert_int_equal(jget_int(jget(r, "error"), "code"), -32600);
+	assert_int_equal(jget_int(jget(r, "error"), "code"), -32602);
 	json_object_put(r);
 	srv_free(s);
 }
