@@ -61,7 +61,7 @@ static void	b_shutdown(struct mreader *);
  * fails to decode, means the frontend is not behaving as ours would: we
  * stop listening to it.  REQ_SHUTDOWN_OK marks requests still answered
  * while winding down (a dispatch is then refused and audited); SHUTDOWN
- * itself may come only once.
+ * may come only once, though a signal may have begun the shutdown.
  */
 #define REQ_SHUTDOWN_OK	0x1
 static const struct {
@@ -74,7 +74,7 @@ static const struct {
 	{ IMSG_STATUS, REQ_SHUTDOWN_OK, b_status },
 	{ IMSG_RESULT, REQ_SHUTDOWN_OK, b_result },
 	{ IMSG_LIST, REQ_SHUTDOWN_OK, b_list },
-	{ IMSG_SHUTDOWN, 0, b_shutdown },
+	{ IMSG_SHUTDOWN, REQ_SHUTDOWN_OK, b_shutdown },
 };
 
 static void	broker_begin_shutdown(const char *);
@@ -465,7 +465,10 @@ b_list(struct mreader *r)
 static void
 b_shutdown(struct mreader *r)
 {
-	if (m_end(r) == -1) {
+	static int	seen;
+
+	/* Once only; a signal may have started the shutdown already. */
+	if (m_end(r) == -1 || seen++) {
 		broker_violation("frontend sent a malformed SHUTDOWN");
 		return;
 	}

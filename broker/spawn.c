@@ -472,13 +472,17 @@ spawner_request(uint32_t id, const char *handle, const char *org,
 		n = sendmsg(spawner_fd, &msg, MSG_NOSIGNAL);
 	} while (n == -1 && errno == EINTR);
 	m_free(&m);
-	if (n == -1)
-		fatal("spawner_request: the spawner is gone");
-	do {
-		n = recv(spawner_fd, reply, sizeof reply, 0);
-	} while (n == -1 && errno == EINTR);
-	if (n <= 0)
-		fatalx("spawner_request: the spawner is gone");
+	if (n != -1) {
+		do {
+			n = recv(spawner_fd, reply, sizeof reply, 0);
+		} while (n == -1 && errno == EINTR);
+	}
+	/* The broker winds down when it reaps the spawner; this one fails. */
+	if (n <= 0) {
+		log_warnx("spawner_request: the spawner is gone");
+		errno = EPIPE;
+		return (-1);
+	}
 	if (m_open(&r, reply, (size_t)n) == -1 || r.type != IMSG_SPAWNED ||
 	    r.id != id || m_get_u32(&r, &pid) == -1 ||
 	    m_get_u32(&r, &e) == -1 || m_end(&r) == -1)

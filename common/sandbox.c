@@ -222,7 +222,7 @@ pledge_ctx(const char *words, int *count)
 		for (c = promises[i].calls; *c != NULL; c++) {
 			if (promises[i].calls == p_stdio && in_list((const
 			    char *const []){ "mmap", "mprotect", "fstat",
-			    "newfstatat", "fcntl", "tgkill", NULL }, *c))
+			    "newfstatat", "fcntl", NULL }, *c))
 				continue;
 			add_plain(ctx, SCMP_ACT_ALLOW, *c, count);
 		}

@@ -13,7 +13,7 @@
  * from the very functions that load it.
  *
  *   frontend  "stdio"                      + Landlock: no path at all
- *   broker    "stdio rpath proc sendfd"     + Landlock: no exec; reads
+ *   broker    "stdio rpath wpath proc sendfd" + Landlock: no exec; reads
  *                                              only the allowlist's dir
  *   lanes     kernel attack surface denied + Landlock: exec only from
  *             (also the spawner)              system directories and the
