@@ -26,6 +26,9 @@ log_verbose(void)
 	return (log_debugging);
 }
 
+static void	log_emit(const char *, int, int, const char *, va_list)
+		    __attribute__((format(printf, 4, 0)));
+
 static void
 log_emit(const char *level, int with_errno, int saved_errno,
     const char *fmt, va_list ap)

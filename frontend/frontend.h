@@ -105,6 +105,9 @@ int	mcp_version_at_least(const char *, const char *);
 void	mcp_log(const struct rpc_ctx *, enum log_level, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
 struct json_object *mcp_server_info(int);
+#ifdef DISPATCH_FUZZING
+void	mcp_fuzz_reset(void);
+#endif
 
 /* tools.c */
 void	tools_init(void);

@@ -161,6 +161,18 @@ mcp_init(void)
 	json_object_put(o);
 }
 
+#ifdef DISPATCH_FUZZING
+/* Each fuzz input starts a new session. */
+void
+mcp_fuzz_reset(void)
+{
+	initialized = 0;
+	strlcpy(session_version, MCP_LATEST, sizeof session_version);
+	memset(&session_client, 0, sizeof session_client);
+	session_loglevel = LOG_NONE_L;
+}
+#endif
+
 /* Count object members and refuse numbers json-c made infinite. */
 static int
 tree_check(struct json_object *o, size_t *members, int depth)

@@ -1,0 +1,180 @@
+/*
+ * The frontend's whole input path: bytes -> lines -> strict JSON ->
+ * JSON-RPC -> MCP -> tool argument checks, and the answers it produces.
+ * Every answer must be one valid JSON value of at most 1 MiB; every
+ * message for the broker must decode and pass the broker's own checks.
+ * The I/O of frontend.c is replaced here; rpc.c, mcp.c and tools.c run
+ * as in the server.
+ */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonv.h"
+#include "common/limits.h"
+#include "common/proto.h"
+#include "common/utf8.h"
+#include "common/validate.h"
+#include "frontend/frontend.h"
+
+static struct pending	*pends[MAX_INFLIGHT];
+static size_t		 npends;
+static uint32_t		 next_reqid = 1;
+
+void
+out_send(struct json_object *o)
+{
+	const char	*s;
+	size_t		 len;
+	struct jsonv	 jv;
+
+	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(s);
+	/* What we send is strict JSON, one line, within the limit. */
+	if (len > MAX_OUT_MSG_BYTES || memchr(s, '\n', len) != NULL ||
+	    jsonv_check(s, len, MAX_JSON_DEPTH + 8, &jv) == -1 ||
+	    utf8_count(s, len) < 0)
+		abort();
+	json_object_put(o);
+}
+
+void
+broker_send(struct mbuf *m)
+{
+	struct mreader		 r;
+	struct req_dispatch	 d;
+	struct req_reject	 j;
+	const char		*p;
+	size_t			 n;
+	char			 h[HANDLE_BYTES + 1], err[MAX_REASON_BYTES];
+	uint32_t		 u;
+
+	if (m_open(&r, m->data, m->len) == -1)
+		abort();
+	switch (r.type) {
+	case IMSG_DISPATCH:
+		/* What the broker would accept, it accepts here. */
+		if (proto_get_dispatch(&r, &d) == -1)
+			abort();
+		p = d.task;
+		n = d.task_len;
+		if (check_task(&p, &n, err, sizeof err) == -1 || n !=
+		    d.task_len)
+			abort();
+		p = d.orguser;
+		n = d.orguser_len;
+		if (check_name("orguser", &p, &n, err, sizeof err) == -1)
+			abort();
+		p = d.repo;
+		n = d.repo_len;
+		if (check_name("repo", &p, &n, err, sizeof err) == -1)
+			abort();
+		break;
+	case IMSG_REJECT:
+		if (proto_get_reject(&r, &j) == -1)
+			abort();
+		break;
+	case IMSG_STATUS:
+	case IMSG_RESULT:
+		if (proto_get_handle(&r, h, &u) == -1)
+			abort();
+		break;
+	case IMSG_LIST:
+		if (m_get_u32(&r, &u) == -1 || m_end(&r) == -1)
+			abort();
+		break;
+	default:
+		abort();
+	}
+	m_free(m);
+}
+
+struct pending *
+pending_new(enum pend_kind kind, const struct rpc_ctx *ctx)
+{
+	struct pending	*p = calloc(1, sizeof *p);
+
+	if (p == NULL || npends == MAX_INFLIGHT)
+		abort();
+	p->reqid = next_reqid++;
+	p->kind = kind;
+	p->ctx = *ctx;
+	json_object_get(p->ctx.id);
+	json_object_get(p->ctx.progress);
+	pends[npends++] = p;
+	return (p);
+}
+
+void
+pending_progress(struct pending *p, uint32_t wait_ms, const char *handle)
+{
+}
+
+int
+pending_id_in_use(struct json_object *id)
+{
+	return (0);
+}
+
+void
+pending_cancel(struct json_object *id)
+{
+}
+
+/* Answer every request the way a broker would refuse it. */
+static void
+drain(void)
+{
+	struct mbuf	m;
+	struct mreader	r;
+	size_t		i;
+
+	for (i = 0; i < npends; i++) {
+		struct pending *p = pends[i];
+
+		if (p->kind == PEND_REJECT)
+			m_init(&m, IMSG_ACK, p->reqid);
+		else
+			proto_tool_error(&m, p->reqid, "unknown dispatch handle");
+		if (m_open(&r, m.data, m.len) == -1)
+			abort();
+		tools_reply(p, &r);
+		m_free(&m);
+		json_object_put(p->ctx.id);
+		json_object_put(p->ctx.progress);
+		free(p->error);
+		free(p);
+	}
+	npends = 0;
+}
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static int	 init;
+	const char	*p = (const char *)data, *nl;
+	size_t		 left = size, n;
+
+	if (!init) {
+		mcp_init();
+		tools_init();
+		init = 1;
+	}
+	mcp_fuzz_reset();
+	while (left > 0) {
+		nl = memchr(p, '\n', left);
+		n = nl != NULL ? (size_t)(nl - p) : left;
+		mcp_handle_line(p, n);
+		drain();
+		if (nl == NULL)
+			break;
+		left -= n + 1;
+		p = nl + 1;
+	}
+	return (0);
+}
