@@ -71,6 +71,8 @@ check_config(const struct config *conf)
 	    (unsigned long long)(conf->timeout_ms / 1000),
 	    (unsigned long long)(conf->timeout_ms % 1000));
 	printf("max running:    %u\n", conf->max_running);
+	printf("lane nproc:     %u (RLIMIT_NPROC%s)\n", conf->lane_nproc,
+	    getuid() == 0 ? "; not enforced for root" : "");
 	printf("audit log:      %s\n", conf->audit_path);
 	spawn_init(conf);
 	spawn_env_names(names, sizeof names);

@@ -105,6 +105,7 @@ audit_write(const char *event, const struct client_info *ci,
 {
 	struct json_object	*out, *client;
 	const char		*line;
+	struct stat		 st;
 	char			 ts[TIME_STR_BYTES], *buf;
 	size_t			 len;
 	ssize_t			 n;
@@ -144,12 +145,19 @@ audit_write(const char *event, const struct client_info *ci,
 		errno = EBADF;
 		goto done;
 	}
-	/* One write(2) per record: O_APPEND keeps lines whole. */
-	n = write(audit_fd, buf, len);
-	if (n == -1)
+	/*
+	 * One write(2) per record: O_APPEND keeps lines whole.  A short
+	 * write (a full disk, RLIMIT_FSIZE) is cut back off, so the log
+	 * never keeps a torn line that the next record would follow.
+	 */
+	if (fstat(audit_fd, &st) == -1)
 		goto done;
-	if ((size_t)n != len) {
-		errno = ENOSPC;
+	n = write(audit_fd, buf, len);
+	if (n != (ssize_t)len) {
+		saved = n == -1 ? errno : ENOSPC;
+		if (n > 0 && ftruncate(audit_fd, st.st_size) == -1)
+			log_warn("audit: cannot remove a torn record");
+		errno = saved;
 		goto done;
 	}
 	if (fdatasync(audit_fd) == -1 && errno != EINVAL)

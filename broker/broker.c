@@ -311,7 +311,8 @@ b_dispatch(struct mreader *r)
 
 	if (nrecords == caprecords) {
 		caprecords = caprecords == 0 ? 64 : caprecords * 2;
-		records = xreallocarray(records, caprecords, sizeof *records);
+		records = xreallocarray(records, caprecords,
+		    sizeof(struct dispatch *));
 	}
 	records[nrecords++] = d;
 	b = handle_hash(d->handle);
@@ -509,7 +510,7 @@ broker_lane_final(struct dispatch *d)
 	    d->has_rc ? "exit " : "signal ", d->has_rc ? d->rc : d->sig);
 
 	while ((w = TAILQ_FIRST(&d->waiters)) != NULL)
-		waiter_done(w);
+		waiter_done(w);	/* NOLINT(clang-analyzer-unix.Malloc) */
 	nrunning--;
 	broker_maybe_done();
 }
@@ -667,8 +668,9 @@ broker_begin_shutdown(const char *failure)
 	shutting_down = 1;
 	log_debug("shutting down with %u lanes running", nrunning);
 	for (i = 0; i < nrecords; i++) {
+		/* waiter_done() unlinks w before it frees it. */
 		while ((w = TAILQ_FIRST(&records[i]->waiters)) != NULL)
-			waiter_done(w);
+			waiter_done(w);	/* NOLINT(clang-analyzer-unix.Malloc) */
 	}
 	if (nrunning > 0) {
 		evtimer_assign(&ev_shutdown_grace, broker_base,
@@ -718,6 +720,8 @@ broker_main(const struct config *conf, int fd, pid_t fpid)
 	log_init("broker", log_verbose());
 	umask(077);
 	signal(SIGPIPE, SIG_IGN);
+	/* An audit log past RLIMIT_FSIZE must fail the write, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
 	spawn_init(conf);
 	/* A thousand lanes hold three descriptors each. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

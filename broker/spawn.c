@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -175,6 +176,7 @@ lane_clone(const struct config *conf, const struct lane_args *la,
 		void		(*restorer)(void);
 		uint64_t	  mask;
 	}		ksa;	/* the kernel's struct sigaction */
+	struct rlimit	rl;
 	sigset_t	all;
 	pid_t		pid;
 	ssize_t		n;
@@ -222,6 +224,11 @@ lane_clone(const struct config *conf, const struct lane_args *la,
 		sigemptyset(&all);
 		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
 		umask(077);
+		/* A fork bomb stops here (for anyone but root, whom the kernel
+		 * exempts); the timeout's group kill ends the rest. */
+		rl.rlim_cur = rl.rlim_max = conf->lane_nproc;
+		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+			goto fail;
 		execve(conf->command, la->argv, la->envp);
 fail:
 		e = errno;

@@ -319,6 +319,12 @@ config_load(struct config *c, char *err, size_t errlen)
 	    &c->max_running, err, errlen) == -1)
 		return (-1);
 
+	c->lane_nproc = DEFAULT_LANE_NPROC;
+	if ((v = getenv("DISPATCH_LANE_NPROC")) != NULL &&
+	    config_parse_uint("DISPATCH_LANE_NPROC", v, 16, MAX_LANE_NPROC,
+	    &c->lane_nproc, err, errlen) == -1)
+		return (-1);
+
 	if ((v = getenv("DISPATCH_TASK_ARG")) != NULL) {
 		if (config_parse_uint("DISPATCH_TASK_ARG", v, 0, 1, &u, err,
 		    errlen) == -1)

@@ -24,6 +24,7 @@ struct config {
 	size_t		 n_env_pass;
 	int		 task_arg;		/* seed-compatible argv */
 	uint32_t	 max_running;
+	uint32_t	 lane_nproc;		/* RLIMIT_NPROC of lanes */
 	int		 sandbox;		/* apply seccomp and Landlock */
 	int		 sandbox_log;		/* DISPATCH_SANDBOX=log */
 	int		 drop;			/* started as root: drop */

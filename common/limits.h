@@ -53,6 +53,9 @@
 #define MAX_RUNNING_LIMIT	4096
 #define DEFAULT_MAX_RUNNING	16
 #define LIST_PAGE_RECORDS	100
+/* RLIMIT_NPROC of a lane: processes of its user, counted by the kernel. */
+#define DEFAULT_LANE_NPROC	4096
+#define MAX_LANE_NPROC		1000000
 
 /* Configuration values. */
 #define MAX_HOST_BYTES		253

@@ -14,8 +14,7 @@ check_task(const char **sp, size_t *lenp, char *err, size_t errlen)
 	long	n;
 
 	/* Before stripping: a NUL would truncate the task at the lane. */
-	if (memchr(*sp, '\0', *lenp) != NULL ||
-	    (n = utf8_count(*sp, *lenp)) < 0) {
+	if (memchr(*sp, '\0', *lenp) != NULL || utf8_count(*sp, *lenp) < 0) {
 		snprintf(err, errlen, "task_description must be valid UTF-8 "
 		    "without NUL characters");
 		return (-1);

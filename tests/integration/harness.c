@@ -1,12 +1,14 @@
 /* The integration test harness: the real binary over real pipes. */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,6 +33,9 @@ die(const char *fmt, ...)
 	va_end(ap);
 	exit(99);	/* automake: hard error */
 }
+
+long	harness_uid = -1;
+long	harness_fsize = -1;
 
 const char *
 bin_path(void)
@@ -118,6 +123,11 @@ srv_start(const char *const *env)
 	chmod(lanes, 0777);
 	write_file(s->repos, TEST_REPOS_JSON);
 	s->next_id = 100;
+	if (harness_uid != -1) {
+		if (chown(s->dir, (uid_t)harness_uid, (gid_t)harness_uid) == -1 ||
+		    chown(lanes, (uid_t)harness_uid, (gid_t)harness_uid) == -1)
+			die("chown %s", s->dir);
+	}
 
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1)
 		die("pipe");
@@ -150,12 +160,24 @@ srv_start(const char *const *env)
 			else
 				setenv(kv, eq + 1, 1);
 		}
+		if (harness_fsize != -1) {
+			struct rlimit rl = { (rlim_t)harness_fsize,
+			    (rlim_t)harness_fsize };
+
+			if (setrlimit(RLIMIT_FSIZE, &rl) == -1)
+				_exit(96);
+		}
+		if (harness_uid != -1 && (setgroups(0, NULL) == -1 ||
+		    setgid((gid_t)harness_uid) == -1 ||
+		    setuid((uid_t)harness_uid) == -1))
+			_exit(95);
 		execl(bin_path(), "dispatch-mcp", (char *)NULL);
 		_exit(97);
 	}
 	close(in[0]);
 	close(out[1]);
 	close(errfd);
+	harness_uid = harness_fsize = -1;
 	s->pid = pid;
 	s->in = in[1];
 	s->out = out[0];
@@ -332,6 +354,33 @@ srv_close(struct srv *s, int timeout_ms)
 	return (srv_wait(s, timeout_ms));
 }
 
+/* Lanes may outlive a server killed on purpose: end their groups. */
+static void
+kill_lanes(struct srv *s)
+{
+	char		 path[600], *buf;
+	DIR		*d;
+	struct dirent	*e;
+	size_t		 n;
+	long		 pid;
+
+	snprintf(path, sizeof path, "%s/lanes", s->dir);
+	if ((d = opendir(path)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		n = strlen(e->d_name);
+		if (n < 5 || strcmp(e->d_name + n - 4, ".pid") != 0)
+			continue;
+		snprintf(path, sizeof path, "%s/lanes/%s", s->dir, e->d_name);
+		if ((buf = read_file(path, NULL)) == NULL)
+			continue;
+		if ((pid = strtol(buf, NULL, 10)) > 1)
+			kill(-(pid_t)pid, SIGKILL);
+		free(buf);
+	}
+	closedir(d);
+}
+
 void
 srv_free(struct srv *s)
 {
@@ -341,6 +390,7 @@ srv_free(struct srv *s)
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, &s->status, 0);
 	}
+	kill_lanes(s);
 	if (s->in != -1)
 		close(s->in);
 	close(s->out);

@@ -32,6 +32,10 @@ struct srv {
 const char	*lane_path(const char *);
 const char	*bin_path(void);
 
+/* For the next srv_start only: run as this uid, with this RLIMIT_FSIZE. */
+extern long	harness_uid;
+extern long	harness_fsize;
+
 /* env: NULL-terminated "NAME=value" overrides; "NAME=" unsets. */
 struct srv	*srv_start(const char *const *);
 struct srv	*srv_start_init(const char *const *);

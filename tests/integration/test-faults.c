@@ -1,0 +1,373 @@
+/*
+ * Faults: either process killed mid-burst, the client going away in the
+ * middle of things, an audit log that stops taking writes, lanes that
+ * misbehave at scale, and a server killed outright while dispatching.
+ * Nothing accepted may be lost or left unaudited, and nothing may hang.
+ */
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/integration/harness.h"
+
+static void
+burst(struct srv *s, int n, int first_id)
+{
+	char	line[128];
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		    "\"method\":\"ping\"}", first_id + i);
+		srv_send(s, line);
+	}
+}
+
+/* Read until EOF: every line must be JSON (srv_recv dies otherwise). */
+static int
+drain_all(struct srv *s, int *errors)
+{
+	struct json_object	*r;
+	int			 n = 0;
+
+	while ((r = srv_recv(s, 10000)) != NULL) {
+		if (jget(r, "error") != NULL)
+			(*errors)++;
+		n++;
+		json_object_put(r);
+	}
+	return (n);
+}
+
+static void
+test_broker_killed_mid_burst(void **state)
+{
+	struct srv	*s = srv_start_init(NULL);
+	char		 h[64];
+	int		 st, errors = 0;
+
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "sleep 30"));
+	/* Long-polls in flight, and a burst behind them. */
+	srv_send(s, "{\"jsonrpc\":\"2.0\",\"id\":9000,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"dispatch_list\",\"arguments\":{}}}");
+	burst(s, 2000, 1);
+	kill(s->pid, SIGKILL);
+	drain_all(s, &errors);
+	/* The frontend noticed, said so, and went; nothing hangs. */
+	st = srv_wait(s, 10000);
+	assert_true(WIFSIGNALED(st));
+	assert_non_null(strstr(srv_stderr(s), "broker"));
+	/* The lane ran with its record already on disk. */
+	assert_int_equal(audit_count(s, "dispatch"), 1);
+	srv_free(s);
+}
+
+static void
+test_frontend_killed_mid_burst(void **state)
+{
+	struct srv	*s = srv_start_init(NULL);
+	pid_t		 fe = srv_frontend_pid(s);
+	char		 h[64];
+	int		 st;
+
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "sleep 30"));
+	burst(s, 2000, 1);
+	kill(fe, SIGKILL);
+	st = srv_wait(s, 15000);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 0);
+	assert_non_null(strstr(srv_stderr(s), "frontend killed by SIGKILL"));
+	/* Its lane was ended and audited, not orphaned. */
+	assert_int_equal(audit_count(s, "exit"), 1);
+	srv_free(s);
+}
+
+static void
+test_stdin_closed_mid_message(void **state)
+{
+	struct srv	*s = srv_start_init(NULL);
+	int		 st;
+
+	srv_send_raw(s, "{\"jsonrpc\":\"2.0\",\"id\":5,\"meth", 27);
+	st = srv_close(s, 10000);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	assert_non_null(strstr(srv_stderr(s), "stdin closed inside a message"));
+	srv_free(s);
+}
+
+static void
+test_stdout_closed_by_client(void **state)
+{
+	struct srv	*s = srv_start_init(NULL);
+	int		 st;
+
+	/* The client stops reading for good; the server must not spin. */
+	close(s->out);
+	s->out = open("/dev/null", 0);
+	burst(s, 100, 1);
+	st = srv_wait(s, 10000);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	srv_free(s);
+}
+
+static void
+test_audit_log_fills_up(void **state)
+{
+	struct srv		*s;
+	struct json_object	*r, *args;
+	int			 refused = 0, i;
+
+	/* The log may grow to 3000 bytes and no further. */
+	harness_fsize = 3000;
+	s = srv_start_init(NULL);
+	for (i = 0; i < 10; i++) {
+		args = json_object_new_object();
+		json_object_object_add(args, "orguser",
+		    json_object_new_string("nash-forbes"));
+		json_object_object_add(args, "repo",
+		    json_object_new_string("nash"));
+		json_object_object_add(args, "task_description",
+		    json_object_new_string("a task long enough to fill the "
+		    "audit log before long, one record at a time"));
+		r = srv_call(s, "dispatch_unit",
+		    json_object_to_json_string(args));
+		json_object_put(args);
+		if (result_is_error(r)) {
+			assert_non_null(strstr(result_text(r),
+			    "audit log cannot be written"));
+			refused++;
+		}
+		json_object_put(r);
+	}
+	assert_true(refused > 0);
+	/* Whatever ran has its record; whatever was refused never ran. */
+	for (i = 0; i < 100 && srv_count_files(s, ".started") <
+	    audit_count(s, "dispatch"); i++)
+		sleep_ms(50);
+	assert_int_equal(srv_count_files(s, ".started"),
+	    audit_count(s, "dispatch"));
+	r = srv_call(s, "dispatch_list", "{}");
+	assert_int_equal(jget_int(result_struct(r), "count"), 10 - refused);
+	json_object_put(r);
+	r = srv_request(s, "ping", NULL);
+	assert_non_null(jget(r, "result"));
+	json_object_put(r);
+	srv_free(s);
+}
+
+static void
+test_gigabyte_of_output(void **state)
+{
+	const char		*env[] = { "DISPATCH_TIMEOUT=120", NULL };
+	struct srv		*s = srv_start_init(env);
+	struct json_object	*r;
+	const char		*d;
+	char			 h[64];
+
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "big 1000000000"));
+	r = wait_final(s, h, 110000);
+	assert_string_equal(jget_str(result_struct(r), "status"), "succeeded");
+	d = jget_str(result_struct(r), "detail");
+	assert_true(strlen(d) <= 65536);
+	assert_non_null(strstr(d, "yyyyEND"));
+	json_object_put(r);
+	assert_true(rss_kib(s->pid) < 32 * 1024);
+	srv_free(s);
+}
+
+static int
+count_entries(const char *dir)
+{
+	DIR		*d;
+	struct dirent	*e;
+	int		 n = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return (-1);
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return (n);
+}
+
+static void
+test_fork_bomb_is_bounded(void **state)
+{
+	const char		*env[] = { "DISPATCH_LANE_NPROC=40",
+				    "DISPATCH_TIMEOUT=3", NULL };
+	struct srv		*s;
+	struct json_object	*r;
+	char			 h[64], dir[600];
+	int			 forks;
+
+	/* The kernel does not hold root to RLIMIT_NPROC: run as nobody. */
+	if (geteuid() != 0)
+		skip();
+	harness_uid = 65534;
+	s = srv_start_init(env);
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "forkbomb"));
+	r = wait_final(s, h, 20000);
+	/* The shell gives up when fork fails, or the timeout ends it. */
+	assert_string_not_equal(jget_str(result_struct(r), "status"),
+	    "running");
+	json_object_put(r);
+	snprintf(dir, sizeof dir, "%s/lanes/%s.forks", s->dir, h);
+	forks = count_entries(dir);
+	/* Some started, and far fewer than asked for. */
+	assert_true(forks > 0 && forks < 40);
+	srv_free(s);
+}
+
+static void
+test_thousand_in_flight(void **state)
+{
+	const char		*env[] = { "DISPATCH_MAX_RUNNING=1000", NULL };
+	struct srv		*s = srv_start_init(env);
+	struct json_object	*r, *recs, *rec;
+	char			 line[512];
+	int			 i, got = 0, finals, exits = 0;
+	size_t			 k;
+	long			 rss;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		    "\"method\":\"tools/call\",\"params\":{\"name\":"
+		    "\"dispatch_unit\",\"arguments\":{\"orguser\":"
+		    "\"nash-forbes\",\"repo\":\"nash\",\"task_description\":"
+		    "\"sleep 3\"}}}", 10000 + i);
+		srv_send(s, line);
+	}
+	while (got < 1000 && (r = srv_recv(s, 60000)) != NULL) {
+		assert_false(result_is_error(r));
+		got++;
+		json_object_put(r);
+	}
+	assert_int_equal(got, 1000);
+	/* With a thousand lanes running, ping still answers. */
+	r = srv_request(s, "ping", NULL);
+	assert_non_null(jget(r, "result"));
+	json_object_put(r);
+	rss = rss_kib(s->pid);
+	assert_true(rss > 0 && rss < 64 * 1024);
+	/* Every one ends, with its exit record. */
+	for (i = 0; i < 600; i++) {
+		r = srv_call(s, "dispatch_list", "{\"cursor\":\"o0\"}");
+		json_object_put(r);
+		if (audit_count(s, "exit") == 1000)
+			break;
+		sleep_ms(100);
+	}
+	recs = audit_records(s);
+	for (k = 0; k < json_object_array_length(recs); k++) {
+		rec = json_object_array_get_idx(recs, k);
+		if (strcmp(jget_str(rec, "event"), "exit") == 0) {
+			exits++;
+			assert_string_equal(jget_str(rec, "status"),
+			    "succeeded");
+		}
+	}
+	json_object_put(recs);
+	finals = exits;
+	assert_int_equal(finals, 1000);
+	srv_free(s);
+}
+
+static void
+test_nothing_lost_on_kill(void **state)
+{
+	const char	*env[] = { "DISPATCH_MAX_RUNNING=200", NULL };
+	struct srv	*s = srv_start_init(env);
+	char		 line[1400], *a, *buf, *p;
+	pid_t		 fe = srv_frontend_pid(s);
+	DIR		*d;
+	struct dirent	*e;
+	char		 dir[600];
+	size_t		 len;
+	int		 i, started = 0, lines = 0;
+
+	for (i = 0; i < 200; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		    "\"method\":\"tools/call\",\"params\":{\"name\":"
+		    "\"dispatch_unit\",\"arguments\":{\"orguser\":"
+		    "\"nash-forbes\",\"repo\":\"nash\",\"task_description\":"
+		    "\"sleep 20\"}}}", i);
+		srv_send(s, line);
+		if (i == 60) {
+			sleep_ms(30);
+			/* The whole server, at once, mid-burst. */
+			kill(s->pid, SIGKILL);
+			kill(fe, SIGKILL);
+			break;
+		}
+	}
+	srv_wait(s, 10000);
+	sleep_ms(500);	/* lanes already spawned get to their first line */
+	snprintf(dir, sizeof dir, "%s/lanes", s->dir);
+	assert_non_null(d = opendir(dir));
+	while ((e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		if (n < 8 || strcmp(e->d_name + n - 8, ".audited") != 0)
+			continue;
+		started++;
+		snprintf(line, sizeof line, "%s/%s", dir, e->d_name);
+		a = read_file(line, NULL);
+		/* Its record was on disk before its first instruction. */
+		assert_string_equal(a, "1\n");
+		free(a);
+	}
+	closedir(d);
+	assert_true(started > 0);
+	/* The log is JSON Lines; at most a torn last line. */
+	buf = read_file(s->audit, &len);
+	assert_non_null(buf);
+	assert_true(len == 0 || buf[len - 1] == '\n');
+	for (p = strtok(buf, "\n"); p != NULL; p = strtok(NULL, "\n")) {
+		struct json_object *o = json_tokener_parse(p);
+
+		assert_non_null(o);
+		json_object_put(o);
+		lines++;
+	}
+	assert_true(lines >= started);
+	free(buf);
+	srv_free(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_broker_killed_mid_burst),
+		cmocka_unit_test(test_frontend_killed_mid_burst),
+		cmocka_unit_test(test_stdin_closed_mid_message),
+		cmocka_unit_test(test_stdout_closed_by_client),
+		cmocka_unit_test(test_audit_log_fills_up),
+		cmocka_unit_test(test_gigabyte_of_output),
+		cmocka_unit_test(test_fork_bomb_is_bounded),
+		cmocka_unit_test(test_thousand_in_flight),
+		cmocka_unit_test(test_nothing_lost_on_kill),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
