@@ -191,7 +191,8 @@ main(int argc, char *argv[])
 		return (0);
 	}
 
-	if (audit_open(conf.audit_path, err, sizeof err) == -1) {
+	if (audit_open(conf.audit_path, conf.syslog_socket, err,
+	    sizeof err) == -1) {
 		fprintf(stderr, "dispatch-mcp: %s\n", err);
 		return (1);
 	}

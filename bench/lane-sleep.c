@@ -1,5 +1,6 @@
 /*
- * A lane that keeps running: it sleeps 30 s, and dies with its parent
+ * A lane that keeps running: it sleeps 60 s (long enough for 1,000
+ * of them to be started and measured), and dies with its parent
  * (the broker), so that a benchmark that is killed leaves nothing behind.
  */
 #include <sys/prctl.h>
@@ -9,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SLEEP_SECONDS	30
+#define SLEEP_SECONDS	60
 
 int
 main(void)

@@ -1,7 +1,10 @@
 /* Append-only, fsync'd JSON Lines audit log. */
 #include "config.h"
 
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,14 +16,26 @@
 #include <unistd.h>
 
 #include "broker/audit.h"
+#include "common/chain.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
 
-static int	audit_fd = -1;
-static char	audit_sess[33];
-static char	audit_user[64];
+static int		audit_fd = -1;
+static char		audit_path[PATH_MAX];
+static char		audit_sess[33];
+static char		audit_user[64];
+static volatile int	reopen_wanted;
+/* The chain head as this process last saw it, and where. */
+static struct chain_head	head;
+static int			head_valid;
+static dev_t			head_dev;
+static ino_t			head_ino;
+static off_t			head_size;
+/* The second copy of every head: a datagram socket to syslog. */
+static int		syslog_fd = -1;
+static int		syslog_warned;
 
 /* mkdir -p with mode 0700 for each directory we create. */
 static int
@@ -48,10 +63,110 @@ make_parents(const char *path)
 	return (0);
 }
 
+static void
+syslog_open(const char *sock)
+{
+	struct sockaddr_un	sun;
+
+	if (sock == NULL || strcmp(sock, "none") == 0)
+		return;
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, sock, sizeof sun.sun_path) >=
+	    sizeof sun.sun_path)
+		return;
+	/* Connected now, before the sandbox: it may not make sockets. */
+	if ((syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
+	    connect(syslog_fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		log_warn("audit: syslog socket %s; chain heads are not "
+		    "mirrored to syslog", sock);
+		if (syslog_fd != -1)
+			close(syslog_fd);
+		syslog_fd = -1;
+	}
+}
+
+/* LOG_AUTHPRIV | LOG_INFO, RFC 3164 style, ident dispatch-mcp. */
+static void
+syslog_head(const char *event)
+{
+	char	msg[512];
+	int	n;
+
+	if (syslog_fd == -1)
+		return;
+	n = snprintf(msg, sizeof msg, "<%d>dispatch-mcp[%ld]: audit head "
+	    "seq=%llu sha256=%s event=%s file=%s", (10 << 3) | 6,
+	    (long)getpid(), (unsigned long long)head.seq, head.hash, event,
+	    audit_path);
+	if (n < 0)
+		return;
+	if (send(syslog_fd, msg, (size_t)n > sizeof msg - 1 ? sizeof msg - 1 :
+	    (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == -1 && !syslog_warned) {
+		syslog_warned = 1;
+		log_warn("audit: syslog send");
+	}
+}
+
+/* Open (or reopen) the log at audit_path, creating what is missing. */
+static int
+open_log(char *err, size_t errlen)
+{
+	int	fd;
+
+	if (make_parents(audit_path) == -1) {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: cannot create "
+		    "its directory: %s", audit_path, strerror(errno));
+		return (-1);
+	}
+	fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: %s", audit_path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (audit_fd != -1)
+		close(audit_fd);
+	audit_fd = fd;
+	return (0);
+}
+
+void
+audit_reopen(void)
+{
+	reopen_wanted = 1;
+}
+
+/*
+ * Logrotate renames the file and sends SIGHUP; a server that missed the
+ * signal notices the new inode.  The new file's first record links to
+ * the head this process last saw.
+ */
+static void
+maybe_reopen(void)
+{
+	struct stat	st, cur;
+	char		err[PATH_MAX + 128];
+
+	if (!reopen_wanted && stat(audit_path, &st) == 0 &&
+	    fstat(audit_fd, &cur) == 0 && st.st_ino == cur.st_ino &&
+	    st.st_dev == cur.st_dev)
+		return;
+	reopen_wanted = 0;
+	if (open_log(err, sizeof err) == -1)
+		log_warnx("audit: reopen: %s", err);
+	else
+		log_info("audit: reopened %s", audit_path);
+}
+
 int
-audit_open(const char *path, char *err, size_t errlen)
+audit_open(const char *path, const char *syslog_sock, char *err,
+    size_t errlen)
 {
 	struct passwd	*pw;
+	struct stat	 st;
+	size_t		 torn;
 
 	random_hex(audit_sess, 16);
 	if ((pw = getpwuid(getuid())) != NULL)
@@ -60,18 +175,22 @@ audit_open(const char *path, char *err, size_t errlen)
 		snprintf(audit_user, sizeof audit_user, "%u",
 		    (unsigned)getuid());
 
-	if (make_parents(path) == -1) {
-		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: cannot create "
-		    "its directory: %s", path, strerror(errno));
+	if (strlcpy(audit_path, path, sizeof audit_path) >= sizeof audit_path) {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG: path too long");
 		return (-1);
 	}
-	audit_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOCTTY, 0600);
-	if (audit_fd == -1) {
-		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: %s", path,
-		    strerror(errno));
+	if (open_log(err, errlen) == -1)
 		return (-1);
-	}
+	/* Hashing now loads what OpenSSL needs before the sandbox. */
+	if (fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    chain_head_of(audit_fd, st.st_size, &head, &torn) == 0) {
+		head_valid = 1;
+		head_dev = st.st_dev;
+		head_ino = st.st_ino;
+		head_size = st.st_size - (off_t)torn;
+	} else
+		chain_hash("", 0, head.hash);
+	syslog_open(syslog_sock);
 	return (0);
 }
 
@@ -104,12 +223,13 @@ audit_write(const char *event, const struct client_info *ci,
     struct json_object *rec)
 {
 	struct json_object	*out, *client;
-	const char		*line;
 	struct stat		 st;
-	char			 ts[TIME_STR_BYTES], *buf;
-	size_t			 len;
+	char			 ts[TIME_STR_BYTES], *buf = NULL, *body;
+	char			 chained[CHAIN_HEX + 64];
+	size_t			 len, torn;
 	ssize_t			 n;
-	int			 rv = -1, saved;
+	uint64_t		 seq;
+	int			 rv = -1, saved, locked = 0;
 
 	/* The common fields come first, so a reader sees them at once. */
 	out = json_object_new_object();
@@ -133,25 +253,56 @@ audit_write(const char *event, const struct client_info *ci,
 	json_object_object_foreach(rec, key, val)
 		json_object_object_add(out, key, json_object_get(val));
 
-	line = json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE);
-	len = strlen(line);
-	buf = xmalloc(len + 1);
-	memcpy(buf, line, len);
-	buf[len++] = '\n';
+	body = xstrdup(json_object_to_json_string_ext(out,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(out);
 
 	if (audit_fd == -1) {
 		errno = EBADF;
 		goto done;
 	}
+	maybe_reopen();
 	/*
-	 * One write(2) per record: O_APPEND keeps lines whole.  A short
-	 * write (a full disk, RLIMIT_FSIZE) is cut back off, so the log
-	 * never keeps a torn line that the next record would follow.
+	 * Other servers may share this file: the lock makes read-head,
+	 * append, sync one step, so the chain stays a line.
 	 */
+	if (flock(audit_fd, LOCK_EX) == -1)
+		goto done;
+	locked = 1;
 	if (fstat(audit_fd, &st) == -1)
 		goto done;
+	if (S_ISREG(st.st_mode) && !(head_valid && head_dev == st.st_dev &&
+	    head_ino == st.st_ino && head_size == st.st_size)) {
+		/* Someone else wrote, or this is a new file. */
+		if (st.st_size > 0 || !head_valid) {
+			if (chain_head_of(audit_fd, st.st_size, &head,
+			    &torn) == -1)
+				goto done;
+			/* A crash left half a record: it never let a lane
+			 * run (that waits for the sync), so it goes. */
+			if (torn > 0) {
+				log_warnx("audit: removing a torn record of "
+				    "%zu bytes at the end of %s", torn,
+				    audit_path);
+				if (ftruncate(audit_fd, st.st_size -
+				    (off_t)torn) == -1)
+					goto done;
+				st.st_size -= (off_t)torn;
+			}
+		}
+	}
+	seq = head.seq + 1;
+	snprintf(chained, sizeof chained, "{\"seq\":%llu,\"prev\":\"%s\",",
+	    (unsigned long long)seq, head.hash);
+	/* The record, with seq and prev spliced in as its first members. */
+	len = strlen(chained) + (strlen(body) - 1) + 1;
+	buf = xmalloc(len + 1);
+	snprintf(buf, len + 1, "%s%s\n", chained, body + 1);
+
+	/*
+	 * One write(2) per record.  A short write (a full disk,
+	 * RLIMIT_FSIZE) is cut back off, so no torn line stays behind.
+	 */
 	n = write(audit_fd, buf, len);
 	if (n != (ssize_t)len) {
 		saved = n == -1 ? errno : ENOSPC;
@@ -162,10 +313,21 @@ audit_write(const char *event, const struct client_info *ci,
 	}
 	if (fdatasync(audit_fd) == -1 && errno != EINVAL)
 		goto done;
+	head.seq = seq;
+	chain_hash(buf, len - 1, head.hash);
+	head_valid = 1;
+	head_dev = st.st_dev;
+	head_ino = st.st_ino;
+	head_size = st.st_size + (off_t)len;
 	rv = 0;
 done:
 	saved = errno;
+	if (locked)
+		flock(audit_fd, LOCK_UN);
+	if (rv == 0)
+		syslog_head(event);
 	free(buf);
+	free(body);
 	errno = saved;
 	return (rv);
 }

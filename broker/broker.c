@@ -703,6 +703,8 @@ broker_signal(int sig, short what, void *arg)
 		broker_begin_shutdown(NULL);
 		break;
 	case SIGHUP:
+		/* logrotate: reopen the audit log before the next record. */
+		audit_reopen();
 		break;
 	}
 }

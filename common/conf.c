@@ -375,6 +375,11 @@ config_load(struct config *c, char *err, size_t errlen)
 		strlcpy(c->run_user, v, sizeof c->run_user);
 	}
 
+	v = getenv("DISPATCH_SYSLOG_SOCKET");
+	if (copy_path("DISPATCH_SYSLOG_SOCKET", v != NULL ? v : "/dev/log",
+	    c->syslog_socket, sizeof c->syslog_socket, err, errlen) == -1)
+		return (-1);
+
 	v = getenv("DISPATCH_COMMAND");
 	if (config_resolve_command(v != NULL ? v : "dotfiles-dispatch",
 	    c->command, sizeof c->command, err, errlen) == -1)

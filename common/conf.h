@@ -20,6 +20,7 @@ struct config {
 	uint64_t	 timeout_ms;
 	char		 command[PATH_MAX];	/* absolute, pinned at start */
 	char		 audit_path[PATH_MAX];
+	char		 syslog_socket[108];	/* or "none" */
 	char		 env_pass[MAX_ENV_PASS][MAX_ENV_NAME_BYTES + 1];
 	size_t		 n_env_pass;
 	int		 task_arg;		/* seed-compatible argv */

@@ -49,6 +49,7 @@ struct landlock_path_beneath_attr {
 #define LL_WRITE_FILE	(1ULL << 1)
 #define LL_READ_FILE	(1ULL << 2)
 #define LL_READ_DIR	(1ULL << 3)
+#define LL_MAKE_REG	(1ULL << 8)
 #define LL_ABI1_ALL	((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
 #define LL_REFER	(1ULL << 13)		/* ABI 2 */
 #define LL_TRUNCATE	(1ULL << 14)		/* ABI 3 */
@@ -89,8 +90,8 @@ static const char *const p_stdio[] = {
 	"mmap", "mprotect", "fstat", "newfstatat", "fcntl",
 	NULL
 };
-/* Open files for reading; the file set is what Landlock allows. */
-static const char *const p_rpath[] = { "openat", NULL };
+/* Open and stat files; the file set is what Landlock allows. */
+static const char *const p_rpath[] = { "openat", "newfstatat", NULL };
 static const char *const p_wpath[] = { "fdatasync", "fsync", "flock",
 	"ftruncate", NULL };
 static const char *const p_proc[] = { "kill", "wait4", "waitid",
@@ -472,6 +473,9 @@ sandbox_broker(const struct sandbox_paths *sp)
 		allow_dir_of(rs, sp->allowlist, LL_READ_FILE, abi);
 		if (realpath(sp->allowlist, real) != NULL)
 			allow_dir_of(rs, real, LL_READ_FILE, abi);
+		/* The audit log is reopened after rotation. */
+		allow_dir_of(rs, sp->audit, LL_READ_FILE | LL_WRITE_FILE |
+		    LL_MAKE_REG | LL_TRUNCATE, abi);
 		ll_enforce(rs);
 	}
 	ctx = pledge_ctx(BROKER_PROMISES, &count);
@@ -576,7 +580,9 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	if (realpath(sp->allowlist, real) != NULL && strcmp(real,
 	    sp->allowlist) != 0)
 		fprintf(f, " and of %s", real);
-	fprintf(f, "; nothing may be executed\n");
+	fprintf(f, "; read, write and create files beneath the directory "
+	    "of %s (reopened after rotation); nothing may be executed\n",
+	    sp->audit);
 	ctx = pledge_ctx(BROKER_PROMISES, &count);
 	print_filter(f, "broker", ctx, count);
 }

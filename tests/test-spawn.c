@@ -41,7 +41,9 @@ static const char lane_script[] =
     "printf 'canary:%s\\n' \"${CANARY_VAR-unset}\"\n"
     "printf 'path:%s\\n' \"$PATH\"\n"
     "printf 'handle:%s\\n' \"$DISPATCH_HANDLE\"\n"
-    "grep -E '^Sig(Blk|Ign):' /proc/$$/status\n"
+    /* grep's own mask: the one the shell was given (dash blocks
+     * signals in itself while it forks, so /proc/$$ would lie). */
+    "grep -E '^Sig(Blk|Ign):' /proc/self/status\n"
     "if [ -e /proc/$$/fd/57 ]; then echo fd57:open; else echo fd57:closed;"
     " fi\n"
     "echo stdin-begin\n"

@@ -1,0 +1,184 @@
+#!/bin/sh
+# The dispatch-mcp benchmark: cold start, memory, latency and
+# throughput, dispatch overhead and scale, against the reference MCP
+# server (@modelcontextprotocol/server-everything, pinned in
+# package.json) and against bare-C floors.  Prints a table and writes
+# BENCH_OUT (JSON).  Runs in a few minutes on 2 cores and stops by
+# itself: every driver run is bounded by its own time limit.
+#
+# Environment: DISPATCH_MCP_BIN (required), BENCH_OUT (default
+# ./bench-results.json), CC (default cc), BENCH_NODE (default node).
+# Without npm or the registry, the peer columns are n/a.
+set -eu
+
+src=$(cd "$(dirname "$0")" && pwd)
+bin=${DISPATCH_MCP_BIN:?set DISPATCH_MCP_BIN to the dispatch-mcp binary}
+out=${BENCH_OUT:-$PWD/bench-results.json}
+cc=${CC:-cc}
+node=${BENCH_NODE:-node}
+case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
+case $out in /*) ;; *) out=$PWD/$out ;; esac
+[ -x "$bin" ] || { echo "bench: $bin is not executable" >&2; exit 1; }
+
+# A fixed server configuration: nothing inherited from the caller.
+unset DISPATCH_SSH_HOST DISPATCH_MAX_ITERATIONS DISPATCH_TIMEOUT \
+    DISPATCH_MAX_RUNNING DISPATCH_AUDIT_LOG DISPATCH_ENV_PASS \
+    DISPATCH_TASK_ARG DISPATCH_SANDBOX DISPATCH_USER DISPATCH_COMMAND \
+    DISPATCH_REPOS_JSON BENCH_STAMP BENCH_SERVER_LOG
+
+started=$(date +%s)
+child=
+work=$(mktemp -d "${TMPDIR:-/tmp}/dispatch-bench.XXXXXX")
+cleanup() {
+	if [ -n "$child" ]; then
+		kill "$child" 2>/dev/null || :
+		wait "$child" 2>/dev/null || :
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+res=$work/results.txt
+failed=
+: > "$res"
+meta() {
+	printf 'meta %s %s\n' "$1" "$2" >> "$res"
+}
+
+# Run one step in the background, so that the traps can stop it.
+run() {	# name command ...
+	name=$1
+	shift
+	printf 'bench: %s\n' "$name"
+	"$@" >> "$res" 2>> "$work/$name.err" &
+	child=$!
+	if wait "$child"; then
+		child=
+		return 0
+	fi
+	child=
+	failed="$failed $name"
+	printf 'bench: %s FAILED\n' "$name"
+	tail -n 5 "$work/$name.err" | sed 's/^/    /'
+	return 0
+}
+
+# The helpers, outside the build system.
+mkdir "$work/bin"
+for c in "$src"/*.c; do
+	n=$(basename "$c" .c)
+	"$cc" -O2 -Wall -Wextra -pthread -o "$work/bin/$n" "$c" -lm
+done
+drv=$work/bin/driver
+
+# The peer, pinned by package-lock.json; n/a if it cannot be installed.
+peer=
+mkdir "$work/peer"
+cp "$src/package.json" "$src/package-lock.json" "$src/.npmrc" "$work/peer/"
+if command -v npm >/dev/null 2>&1 && command -v "$node" >/dev/null 2>&1
+then
+	printf 'bench: npm ci (the peer)\n'
+	( cd "$work/peer" && exec timeout 300 npm ci --silent \
+	    --fetch-retries=1 --fetch-timeout=30000 ) \
+	    > "$work/npm.log" 2>&1 &
+	child=$!
+	if wait "$child"; then
+		peer=$work/peer/node_modules/@modelcontextprotocol/server-everything
+	else
+		tail -n 5 "$work/npm.log" | sed 's/^/    /'
+		printf 'bench: npm could not install the peer: its columns are n/a\n'
+	fi
+	child=
+else
+	printf 'bench: no npm or node: the peer columns are n/a\n'
+fi
+
+# The servers: an allowlist for one target, lanes in a private
+# directory, each step with its own audit log.
+export BENCH_ORG=bench-org BENCH_REPO=bench-repo
+printf '{"orgs":{"%s":{}},"repos":{"%s":{"org":"%s"}}}\n' \
+    "$BENCH_ORG" "$BENCH_REPO" "$BENCH_ORG" > "$work/repos.json"
+export DISPATCH_REPOS_JSON=$work/repos.json
+export DISPATCH_MAX_RUNNING=1000 DISPATCH_TIMEOUT=600
+step() {	# name lane
+	mkdir -p "$work/$1"
+	DISPATCH_AUDIT_LOG=$work/$1/audit.jsonl
+	BENCH_SERVER_LOG=$work/$1/server.log
+	DISPATCH_COMMAND=$work/bin/$2
+	export DISPATCH_AUDIT_LOG BENCH_SERVER_LOG DISPATCH_COMMAND
+}
+
+meta date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+meta kernel "$(uname -sr)"
+meta cpus "$(getconf _NPROCESSORS_ONLN)"
+meta loadavg_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+meta dispatch_mcp "$("$bin" --version 2>&1 | head -n 1)"
+if [ -n "$peer" ]; then
+	meta peer "@modelcontextprotocol/server-everything $(sed -n \
+	    's/^ *"version": *"\([^"]*\)".*/\1/p' "$peer/package.json" |
+	    head -n 1)"
+	meta node "$("$node" --version)"
+	peer_argv="$node $peer/dist/index.js stdio"
+fi
+
+# 1. Cold start: process start -> initialize (and -> tools/list).
+step cold lane-stamp
+run cold-ours "$drv" cold -n 20 -T 120 -t ours -- "$bin"
+run cold-limit "$drv" cold -n 20 -T 60 -i -t limit -- "$work/bin/echo1"
+if [ -n "$peer" ]; then
+	# shellcheck disable=SC2086
+	run cold-peer "$drv" cold -n 10 -T 180 -t peer -- $peer_argv
+fi
+
+# 2. Memory: idle, after 10,000 requests, with 1,000 records held.
+step mem lane-stamp
+run mem-ours "$drv" mem -s -n 3 -R 1000 -T 240 -t ours -- "$bin"
+if [ -n "$peer" ]; then
+	# shellcheck disable=SC2086
+	run mem-peer "$drv" mem -n 3 -T 180 -t peer -- $peer_argv
+fi
+
+# 3. Latency and throughput: ping, dispatch_status; the socketpair floor.
+step lat lane-stamp
+run lat-ours "$drv" lat -s -n 5 -k 2000 -p 20000 -T 240 -t ours -- "$bin"
+if [ -n "$peer" ]; then
+	# shellcheck disable=SC2086
+	run lat-peer "$drv" lat -n 5 -k 2000 -p 20000 -T 180 -t peer -- \
+	    $peer_argv
+fi
+run lat-limit "$work/bin/sockpair" -r 5 -k 2000 -p 20000 -s 64
+
+# 4. Dispatch overhead: to the lane's first instruction and to the
+#    response; the floor is posix_spawn of the same lane plus one fsync
+#    of a 1 KiB append beside the audit log.
+step overhead lane-stamp
+run overhead-ours env BENCH_STAMP="$work/overhead/stamp" \
+    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n 30 -T 120 -- "$bin"
+run overhead-limit env BENCH_STAMP="$work/overhead/stamp" \
+    "$drv" spawn -n 30 -T 60 -t limit -a "$work/overhead/append.log" -- \
+    "$work/bin/lane-stamp"
+
+# 5. Scale: dispatches/s at 1, 16 and 256 in flight; ping with 1,000
+#    lanes running.
+step scale lane-stamp
+run scale "$drv" scale -n 3 -c 500 -k 1,16,256 -T 240 -- "$bin"
+step busy lane-sleep
+run busy "$drv" busy -l 1000 -n 5 -k 2000 -T 180 -- "$bin"
+
+meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+elapsed=$(($(date +%s) - started))
+meta elapsed_s "$elapsed"
+meta failed_steps "${failed:-none}"
+mkdir -p "$(dirname "$out")"
+"$drv" report "$res" "$out"
+printf '\nrun time %d s; load average %s at the start, %s at the end\n' \
+    "$elapsed" "$(sed -n 's/^meta loadavg_start //p' "$res")" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"
+printf 'results: %s\n' "$out"
+if [ -n "$failed" ]; then
+	printf 'bench: failed steps:%s\n' "$failed"
+	exit 1
+fi
