@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit-tool.h"
 #include "broker/allowlist.h"
 #include "broker/audit.h"
 #include "broker/broker.h"
@@ -36,6 +37,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: dispatch-mcp [-v] [-t | --check-config] [--print-sandbox]\n"
 	    "                    [-V | --version] [-h | --help]\n"
+	    "       dispatch-mcp audit verify [--syslog FILE] [LOG ...]\n"
+	    "       dispatch-mcp audit show [--handle H] [--since T] [--json] "
+	    "[LOG ...]\n"
 	    "\n"
 	    "Serve MCP on stdin/stdout, dispatching work to the allowlisted\n"
 	    "org-user/repo lanes in $DISPATCH_REPOS_JSON.  See dispatch-mcp(8).\n"
@@ -144,6 +148,10 @@ main(int argc, char *argv[])
 	char			err[MAX_REASON_BYTES];
 	int			i, check = 0, verbose = 0, print_sb = 0, sv[2];
 	pid_t			pid;
+
+	/* The offline audit tool needs no server configuration. */
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return (audit_main(argc - 2, argv + 2));
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0 ||

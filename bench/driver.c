@@ -6,8 +6,7 @@
  *        driver mem      [-s] [-n runs] [-R records] [-t tag] -- argv ...
  *        driver lat      [-s] [-n rounds] [-k seq] [-p pipelined] [-t tag]
  *                        -- argv ...
- *        driver overhead [-n runs] -- argv ...
- *        driver spawn    [-n runs] -a appendfile -- lane
+ *        driver overhead [-n runs] -a appendfile -- argv ...
  *        driver scale    [-n rounds] [-c count] -k k1,k2,... -- argv ...
  *        driver busy     [-l lanes] [-n rounds] [-k seq] -- argv ...
  *        driver report   results out.json
@@ -1027,18 +1026,66 @@ stamp_path(void)
 	return (p);
 }
 
+/*
+ * The floor of a dispatch, one sample: posix_spawn of the lane to its
+ * first instruction, then a 1 KiB append and fsync on fd.
+ */
+static void
+spawn_floor(const char *lane, const char *stamp, int fd, double *sp,
+    double *fs)
+{
+	char		 env_stamp[1100], block[1024];
+	char		*envp[] = { env_stamp, "PATH=/usr/bin:/bin", "HOME=/",
+			    NULL };
+	char		*largv[] = { (char *)lane, (char *)org, (char *)repo,
+			    "--host", "localhost", "--max", "50", NULL };
+	int64_t		 t0, ts;
+	pid_t		 pid;
+	int		 status;
+
+	snprintf(env_stamp, sizeof env_stamp, "BENCH_STAMP=%s", stamp);
+	memset(block, 'a', sizeof block);
+	block[sizeof block - 1] = '\n';
+	unlink(stamp);
+	t0 = now_ns();
+	if ((errno = posix_spawn(&pid, lane, NULL, NULL, largv, envp)) != 0)
+		die("posix_spawn %s: %s", lane, strerror(errno));
+	if (waitpid(pid, &status, 0) == -1 || status != 0)
+		die("the lane failed");
+	ts = read_stamp(stamp);
+	*sp = (double)(ts - t0) / 1e6;
+
+	t0 = now_ns();
+	if (write(fd, block, sizeof block) != (ssize_t)sizeof block ||
+	    fsync(fd) == -1)
+		die("append: %s", strerror(errno));
+	*fs = (double)(now_ns() - t0) / 1e6;
+}
+
+/*
+ * Each run dispatches one lane through the server, then measures the
+ * floor, so that both see the same machine.
+ */
 static int
-cmd_overhead(int runs, char *const argv[])
+cmd_overhead(int runs, const char *append, char *const argv[])
 {
 	struct srv	*s;
-	const char	*stamp = stamp_path();
-	double		 lane[MAX_SAMPLES], resp[MAX_SAMPLES];
+	const char	*stamp = stamp_path(), *lane;
+	double		 lane_ms[MAX_SAMPLES], resp[MAX_SAMPLES];
+	double		 sp[MAX_SAMPLES], fs[MAX_SAMPLES], tot[MAX_SAMPLES];
+	double		 a, b;
 	char		 buf[REQ_BYTES], *line;
 	size_t		 len;
 	int64_t		 t0, t1, ts;
 	long		 id;
-	int		 r, base;
+	int		 r, base, fd;
 
+	if ((lane = getenv("DISPATCH_COMMAND")) == NULL || *lane != '/')
+		die("DISPATCH_COMMAND must be the lane's absolute path");
+	/* Held open, as the audit log is. */
+	if ((fd = open(append, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+	    0600)) == -1)
+		die("open %s: %s", append, strerror(errno));
 	s = srv_start_init(argv);
 	sleep_ms(100);
 	base = tree_count(s->pid);
@@ -1055,62 +1102,23 @@ cmd_overhead(int runs, char *const argv[])
 		ts = read_stamp(stamp);
 		if (wait_tree(s->pid, base, 10000) == -1)
 			die("the lane did not exit");
+		sleep_ms(10);
+		spawn_floor(lane, stamp, fd, &a, &b);
 		if (r >= 0) {
-			lane[r] = (double)(ts - t0) / 1e6;
+			lane_ms[r] = (double)(ts - t0) / 1e6;
 			resp[r] = (double)(t1 - t0) / 1e6;
+			sp[r] = a;
+			fs[r] = b;
+			tot[r] = a + b;
 		}
-		sleep_ms(20);
+		sleep_ms(10);
 	}
 	srv_stop(s, 10000);
-	emit("disp_lane", "ms", lane, runs);
-	emit("disp_resp", "ms", resp, runs);
-	return (0);
-}
-
-static int
-cmd_spawn(int runs, const char *append, char *const argv[])
-{
-	const char	*stamp = stamp_path();
-	double		 sp[MAX_SAMPLES], fs[MAX_SAMPLES], tot[MAX_SAMPLES];
-	char		 env_stamp[1100], block[1024];
-	char		*envp[] = { env_stamp, "PATH=/usr/bin:/bin",
-			    "HOME=/", NULL };
-	char		*largv[] = { argv[0], (char *)org, (char *)repo,
-			    "--host", "localhost", "--max", "50", NULL };
-	int64_t		 t0, ts;
-	pid_t		 pid;
-	int		 r, fd, status;
-
-	snprintf(env_stamp, sizeof env_stamp, "BENCH_STAMP=%s", stamp);
-	memset(block, 'a', sizeof block);
-	block[sizeof block - 1] = '\n';
-	/* Held open, as the audit log is. */
-	if ((fd = open(append, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1)
-		die("open %s: %s", append, strerror(errno));
-	for (r = -3; r < runs; r++) {
-		unlink(stamp);
-		t0 = now_ns();
-		if ((errno = posix_spawn(&pid, argv[0], NULL, NULL, largv,
-		    envp)) != 0)
-			die("posix_spawn %s: %s", argv[0], strerror(errno));
-		if (waitpid(pid, &status, 0) == -1 || status != 0)
-			die("the lane failed");
-		ts = read_stamp(stamp);
-		if (r >= 0)
-			sp[r] = (double)(ts - t0) / 1e6;
-
-		t0 = now_ns();
-		if (write(fd, block, sizeof block) != (ssize_t)sizeof block ||
-		    fsync(fd) == -1)
-			die("append: %s", strerror(errno));
-		if (r >= 0) {
-			fs[r] = (double)(now_ns() - t0) / 1e6;
-			tot[r] = sp[r] + fs[r];
-		}
-		sleep_ms(20);
-	}
 	close(fd);
+	tag = "ours";
+	emit("disp_lane", "ms", lane_ms, runs);
+	emit("disp_resp", "ms", resp, runs);
+	tag = "limit";
 	emit("disp_spawn", "ms", sp, runs);
 	emit("disp_fsync", "ms", fs, runs);
 	emit("disp_total", "ms", tot, runs);
@@ -1578,8 +1586,7 @@ usage(void)
 	    " ...\n"
 	    "       driver lat [-s] [-n rounds] [-k seq] [-p pipelined] "
 	    "[-t tag] -- argv ...\n"
-	    "       driver overhead [-n runs] -- argv ...\n"
-	    "       driver spawn [-n runs] -a appendfile -- lane\n"
+	    "       driver overhead [-n runs] -a appendfile -- argv ...\n"
 	    "       driver scale [-n rounds] [-c count] -k k1,k2,... -- "
 	    "argv ...\n"
 	    "       driver busy [-l lanes] [-n rounds] [-k seq] -- argv ...\n"
@@ -1685,12 +1692,10 @@ main(int argc, char *argv[])
 		return (cmd_mem(runs, flag_s, records, argv));
 	if (strcmp(cmd, "lat") == 0)
 		return (cmd_lat(runs, seq, npipe, flag_s, argv));
-	if (strcmp(cmd, "overhead") == 0)
-		return (cmd_overhead(runs, argv));
-	if (strcmp(cmd, "spawn") == 0) {
+	if (strcmp(cmd, "overhead") == 0) {
 		if (append == NULL)
 			usage();
-		return (cmd_spawn(runs, append, argv));
+		return (cmd_overhead(runs, append, argv));
 	}
 	if (strcmp(cmd, "scale") == 0) {
 		if (nks == 0)

@@ -101,7 +101,7 @@ fi
 export BENCH_ORG=bench-org BENCH_REPO=bench-repo
 printf '{"orgs":{"%s":{}},"repos":{"%s":{"org":"%s"}}}\n' \
     "$BENCH_ORG" "$BENCH_REPO" "$BENCH_ORG" > "$work/repos.json"
-export DISPATCH_REPOS_JSON=$work/repos.json
+export "DISPATCH_REPOS_JSON=$work/repos.json"
 export DISPATCH_MAX_RUNNING=1000 DISPATCH_TIMEOUT=600
 step() {	# name lane
 	mkdir -p "$work/$1"
@@ -152,14 +152,13 @@ fi
 run lat-limit "$work/bin/sockpair" -r 5 -k 2000 -p 20000 -s 64
 
 # 4. Dispatch overhead: to the lane's first instruction and to the
-#    response; the floor is posix_spawn of the same lane plus one fsync
-#    of a 1 KiB append beside the audit log.
+#    response; the floor, measured between the server's samples, is
+#    posix_spawn of the same lane plus one fsync of a 1 KiB append
+#    beside the audit log.
 step overhead lane-stamp
-run overhead-ours env BENCH_STAMP="$work/overhead/stamp" \
-    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n 30 -T 120 -- "$bin"
-run overhead-limit env BENCH_STAMP="$work/overhead/stamp" \
-    "$drv" spawn -n 30 -T 60 -t limit -a "$work/overhead/append.log" -- \
-    "$work/bin/lane-stamp"
+run overhead env BENCH_STAMP="$work/overhead/stamp" \
+    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n 40 -T 120 \
+    -a "$work/overhead/append.log" -- "$bin"
 
 # 5. Scale: dispatches/s at 1, 16 and 256 in flight; ping with 1,000
 #    lanes running.
@@ -178,6 +177,13 @@ printf '\nrun time %d s; load average %s at the start, %s at the end\n' \
     "$elapsed" "$(sed -n 's/^meta loadavg_start //p' "$res")" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'results: %s\n' "$out"
+load=$(sed -n 's/^meta loadavg_start \([^ ]*\).*/\1/p' "$res")
+if awk -v l="$load" -v c="$(getconf _NPROCESSORS_ONLN)" \
+    'BEGIN { exit !(l > c / 2) }'
+then
+	printf 'bench: the machine was busy before the run (load %s on %s %s\n' \
+	    "$load" "$(getconf _NPROCESSORS_ONLN)" 'CPUs): timings are noisy'
+fi
 if [ -n "$failed" ]; then
 	printf 'bench: failed steps:%s\n' "$failed"
 	exit 1

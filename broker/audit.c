@@ -110,16 +110,18 @@ syslog_head(const char *event)
 
 /* Open (or reopen) the log at audit_path, creating what is missing. */
 static int
-open_log(char *err, size_t errlen)
+open_log(int make_dirs, char *err, size_t errlen)
 {
 	int	fd;
 
-	if (make_parents(audit_path) == -1) {
+	/* Only at start: a reopen finds its directory there already. */
+	if (make_dirs && make_parents(audit_path) == -1) {
 		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: cannot create "
 		    "its directory: %s", audit_path, strerror(errno));
 		return (-1);
 	}
-	fd = open(audit_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	/* Read too: the chain head is the last line. */
+	fd = open(audit_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC |
 	    O_NOCTTY, 0600);
 	if (fd == -1) {
 		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: %s", audit_path,
@@ -154,7 +156,7 @@ maybe_reopen(void)
 	    st.st_dev == cur.st_dev)
 		return;
 	reopen_wanted = 0;
-	if (open_log(err, sizeof err) == -1)
+	if (open_log(0, err, sizeof err) == -1)
 		log_warnx("audit: reopen: %s", err);
 	else
 		log_info("audit: reopened %s", audit_path);
@@ -179,7 +181,7 @@ audit_open(const char *path, const char *syslog_sock, char *err,
 		snprintf(err, errlen, "DISPATCH_AUDIT_LOG: path too long");
 		return (-1);
 	}
-	if (open_log(err, errlen) == -1)
+	if (open_log(1, err, errlen) == -1)
 		return (-1);
 	/* Hashing now loads what OpenSSL needs before the sandbox. */
 	if (fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) &&

@@ -262,6 +262,22 @@ default_state_path(char *out, size_t outlen, char *err, size_t errlen)
 	return (0);
 }
 
+/* The audit log's path, as the server would choose it. */
+int
+config_audit_path(char *out, size_t outlen, char *err, size_t errlen)
+{
+	const char	*v;
+
+	if ((v = getenv("DISPATCH_AUDIT_LOG")) != NULL && v[0] != '\0') {
+		if (strlcpy(out, v, outlen) >= outlen) {
+			snprintf(err, errlen, "DISPATCH_AUDIT_LOG: too long");
+			return (-1);
+		}
+		return (0);
+	}
+	return (default_state_path(out, outlen, err, errlen));
+}
+
 static int
 copy_path(const char *name, const char *v, char *out, size_t outlen,
     char *err, size_t errlen)

@@ -43,5 +43,6 @@ int	config_parse_timeout(const char *, uint64_t *, char *, size_t);
 int	config_parse_env_pass(const char *, struct config *, char *, size_t);
 int	config_resolve_command(const char *, char *, size_t, char *, size_t);
 int	config_check_program(const char *, char *, size_t);
+int	config_audit_path(char *, size_t, char *, size_t);
 
 #endif

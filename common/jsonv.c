@@ -8,6 +8,7 @@
 #include "common/jsonv.h"
 
 struct jv {
+	int			 in_key;
 	const unsigned char	*p;
 	size_t			 len;
 	size_t			 i;
@@ -88,8 +89,10 @@ jv_string(struct jv *v)
 				v->i++;
 				if (jv_hex4(v, &cp) == -1)
 					return (-1);
-				if (cp == 0)
+				if (cp == 0) {
 					v->out->nuls++;
+					v->out->key_nuls += v->in_key;
+				}
 				if (cp >= 0xdc00 && cp <= 0xdfff)
 					return (jv_fail(v, "lone low surrogate "
 					    "in \\u escape"));
@@ -188,8 +191,10 @@ jv_value(struct jv *v, int depth)
 			jv_ws(v);
 			if (v->i >= v->len || v->p[v->i] != '"')
 				return (jv_fail(v, "expected a string key"));
+			v->in_key = 1;
 			if (jv_string(v) == -1)
 				return (-1);
+			v->in_key = 0;
 			jv_ws(v);
 			if (v->i >= v->len || v->p[v->i] != ':')
 				return (jv_fail(v, "expected ':'"));
@@ -253,6 +258,7 @@ jsonv_check(const char *buf, size_t len, int maxdepth, struct jsonv *out)
 	struct jv	v;
 
 	memset(out, 0, sizeof *out);
+	v.in_key = 0;
 	v.p = (const unsigned char *)buf;
 	v.len = len;
 	v.i = 0;

@@ -13,6 +13,7 @@
 struct jsonv {
 	size_t		 members;	/* object members seen */
 	size_t		 nuls;		/* \u0000 escapes seen */
+	size_t		 key_nuls;	/* of those, inside object keys */
 	size_t		 errpos;	/* byte offset of the first error */
 	const char	*err;
 };

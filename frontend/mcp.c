@@ -238,6 +238,9 @@ get_string(struct json_object *o, const char *key, const char **s)
 	    !json_object_is_type(v, json_type_string))
 		return (-1);
 	*s = json_object_get_string(v);
+	/* "2.0\u0000x" is not "2.0": protocol words hold no NUL. */
+	if (strlen(*s) != (size_t)json_object_get_string_len(v))
+		return (-1);
 	return (0);
 }
 
@@ -267,7 +270,9 @@ parse_level(struct json_object *v, enum log_level *out)
 {
 	size_t	i;
 
-	if (v == NULL || !json_object_is_type(v, json_type_string))
+	if (v == NULL || !json_object_is_type(v, json_type_string) ||
+	    strlen(json_object_get_string(v)) !=
+	    (size_t)json_object_get_string_len(v))
 		return (-1);
 	for (i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
 		if (strcmp(json_object_get_string(v), level_names[i]) == 0) {
@@ -390,6 +395,9 @@ handle_message(struct json_object *msg, struct batch *batch)
 		return;
 	}
 	method = json_object_get_string(v);
+	/* A NUL would make "ping\u0000" match "ping" below. */
+	if (strlen(method) != (size_t)json_object_get_string_len(v))
+		method = "";
 	if (json_object_object_get_ex(msg, "params", &params) &&
 	    !json_object_is_type(params, json_type_object)) {
 		if (has_id)
@@ -551,6 +559,13 @@ mcp_handle_line(const char *line, size_t len)
 		json_object_put(msg);
 		rpc_error(NULL, RPC_PARSE_ERROR,
 		    "Parse error: duplicate key in an object");
+		return;
+	}
+	/* json-c cuts keys at a NUL: what we would see is not what came. */
+	if (jv.key_nuls > 0) {
+		json_object_put(msg);
+		rpc_error(NULL, RPC_PARSE_ERROR,
+		    "Parse error: an object key holds a NUL character");
 		return;
 	}
 	if (json_object_is_type(msg, json_type_array))

@@ -241,7 +241,10 @@ tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 		return;
 	}
 	for (i = 0; i < NTOOLS; i++) {
-		if (strcmp(json_object_get_string(name), tools[i].name) == 0) {
+		/* Compared with its length: "x\u0000y" is no tool's name. */
+		if ((size_t)json_object_get_string_len(name) ==
+		    strlen(tools[i].name) &&
+		    strcmp(json_object_get_string(name), tools[i].name) == 0) {
 			tools[i].fn(ctx, args);
 			return;
 		}
@@ -459,7 +462,8 @@ t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
 	if (args != NULL && json_object_object_get_ex(args, "cursor", NULL)) {
 		cur = arg_string(args, "cursor", &len);
 		/* Our cursors are "o" and a decimal offset; nothing else. */
-		if (len < 2 || len > 7 || cur[0] != 'o' || cur[1] < '0' ||
+		if (len < 2 || len > 7 || strlen(cur) != len || cur[0] != 'o' ||
+		    cur[1] < '0' ||
 		    cur[1] > '9' || (off = strtoul(cur + 1, &end, 10),
 		    *end != '\0') || off > MAX_RECORDS) {
 			tool_error(ctx, "invalid cursor: pass next_cursor "
