@@ -137,6 +137,24 @@ load_syslog(const char *path, struct syslog_head **out, size_t *nout)
 	return (0);
 }
 
+/* No file named: the log the server would write, alone. */
+static int
+default_log(char *path, size_t len, char **def, char ***argvp, int *argcp,
+    int *kp)
+{
+	char	err[PATH_MAX + 64];
+
+	if (config_audit_path(path, len, err, sizeof err) == -1) {
+		fprintf(stderr, "dispatch-mcp: %s\n", err);
+		return (-1);
+	}
+	def[0] = path;
+	*argvp = def;
+	*argcp = 1;
+	*kp = 0;
+	return (0);
+}
+
 static int
 verify(int argc, char **argv)
 {
@@ -149,7 +167,7 @@ verify(int argc, char **argv)
 	uint64_t		 seq, want = 0, first = 0, last = 0;
 	size_t			 len, off, end, lineno, nheads = 0, i, j, total = 0;
 	int			 started = 0, rc = VERIFY_OK, files = 0, k;
-	char			 err[PATH_MAX + 64], *def[1];
+	char			*def[1];
 
 	for (k = 0; k < argc; k++) {
 		if (strcmp(argv[k], "--syslog") == 0 && k + 1 < argc)
@@ -167,18 +185,9 @@ verify(int argc, char **argv)
 		    strerror(errno));
 		return (VERIFY_USAGE);
 	}
-	if (k == argc) {
-		/* No file named: the log the server would write. */
-		if (config_audit_path(path, sizeof path, err, sizeof err) ==
-		    -1) {
-			fprintf(stderr, "dispatch-mcp: %s\n", err);
-			return (VERIFY_USAGE);
-		}
-		def[0] = path;
-		argv = def;
-		argc = 1;
-		k = 0;
-	}
+	if (k == argc && default_log(path, sizeof path, def, &argv, &argc,
+	    &k) == -1)
+		return (VERIFY_USAGE);
 	for (; k < argc && rc == VERIFY_OK; k++) {
 		file = argv[k];
 		if ((buf = slurp(file, &len)) == NULL) {
@@ -314,8 +323,7 @@ static int
 show(int argc, char **argv)
 {
 	struct json_object	*o, *v;
-	char			*buf, path[PATH_MAX], err[PATH_MAX + 64];
-	char			*def[1];
+	char			*buf, path[PATH_MAX], *def[1];
 	const char		*handle = NULL, *since = NULL, *ev, *ts, *h;
 	size_t			 len, off, end;
 	int			 json = 0, k;
@@ -334,17 +342,9 @@ show(int argc, char **argv)
 		} else
 			break;
 	}
-	if (k == argc) {
-		if (config_audit_path(path, sizeof path, err, sizeof err) ==
-		    -1) {
-			fprintf(stderr, "dispatch-mcp: %s\n", err);
-			return (VERIFY_USAGE);
-		}
-		def[0] = path;
-		argv = def;
-		argc = 1;
-		k = 0;
-	}
+	if (k == argc && default_log(path, sizeof path, def, &argv, &argc,
+	    &k) == -1)
+		return (VERIFY_USAGE);
 	for (; k < argc; k++) {
 		if ((buf = slurp(argv[k], &len)) == NULL) {
 			fprintf(stderr, "dispatch-mcp: %s: %s\n", argv[k],
