@@ -79,8 +79,6 @@ struct writer {
 
 typedef size_t	(*mkreq_fn)(char *, size_t, long, void *);
 
-extern char	**environ;
-
 static struct srv *volatile	 live[MAX_LIVE];
 static const char		*org = "bench-org";
 static const char		*repo = "bench-repo";

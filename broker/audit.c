@@ -162,6 +162,31 @@ maybe_reopen(void)
 		log_info("audit: reopened %s", audit_path);
 }
 
+/*
+ * A new, empty log whose predecessor logrotate left as PATH.1: link to
+ * that file's head rather than start a new chain.
+ */
+static void
+continue_rotated(void)
+{
+	struct stat		 st;
+	struct chain_head	 h;
+	char			 old[PATH_MAX + 3];
+	size_t			 torn;
+	int			 fd;
+
+	if (snprintf(old, sizeof old, "%s.1", audit_path) >= (int)sizeof old ||
+	    (fd = open(old, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    chain_head_of(fd, st.st_size, &h, &torn) == 0) {
+		head = h;
+		log_debug("audit: continuing the chain of %s at seq %llu", old,
+		    (unsigned long long)h.seq);
+	}
+	close(fd);
+}
+
 int
 audit_open(const char *path, const char *syslog_sock, char *err,
     size_t errlen)
@@ -183,15 +208,19 @@ audit_open(const char *path, const char *syslog_sock, char *err,
 	}
 	if (open_log(1, err, errlen) == -1)
 		return (-1);
-	/* Hashing now loads what OpenSSL needs before the sandbox. */
 	if (fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    chain_head_of(audit_fd, st.st_size, &head, &torn) == 0) {
 		head_valid = 1;
 		head_dev = st.st_dev;
 		head_ino = st.st_ino;
 		head_size = st.st_size - (off_t)torn;
-	} else
-		chain_hash("", 0, head.hash);
+		/* Just rotated: continue the chain of the newest old file. */
+		if (st.st_size == 0)
+			continue_rotated();
+	} else {
+		head.seq = 0;
+		strlcpy(head.hash, CHAIN_GENESIS, sizeof head.hash);
+	}
 	syslog_open(syslog_sock);
 	return (0);
 }

@@ -541,8 +541,13 @@ reap_spawner(void)
 	int	status;
 
 	if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-		log_warnx("the spawner exited (status %d); no lane can start",
-		    status);
+		if (WIFSIGNALED(status))
+			log_warnx("the spawner was killed by %s; no lane can "
+			    "start", signal_name(WTERMSIG(status)) != NULL ?
+			    signal_name(WTERMSIG(status)) : "a signal");
+		else
+			log_warnx("the spawner exited with status %d; no lane "
+			    "can start", WEXITSTATUS(status));
 		broker_begin_shutdown("the spawner is gone");
 	}
 }

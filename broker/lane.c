@@ -306,7 +306,8 @@ lane_set_detail(struct dispatch *d)
 		}
 	} else
 		n = tail_detail(t, buf, MAX_DETAIL_BYTES + 1);
-	d->detail = buf;
+	/* Records are kept for the session: keep only what is used. */
+	d->detail = xreallocarray(buf, n + 1, 1);
 	d->detail_len = n;
 }
 

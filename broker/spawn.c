@@ -160,93 +160,126 @@ lane_argv_template(const struct config *conf, char *buf, size_t len)
 	    "  (stdin: TASK, then EOF)");
 }
 
+/* The kernel's struct sigaction, for raw rt_sigaction(2). */
+struct ksigaction {
+	void		(*handler)(int);
+	unsigned long	  flags;
+	void		(*restorer)(void);
+	uint64_t	  mask;
+};
+
+/* Signals this process ignores: an exec keeps those, so lanes reset them. */
+static int	ignored[NSIG];
+static int	nignored = -1;
+/* RLIMIT_NPROC for lanes, within the hard limit we were given. */
+static rlim_t	lane_nproc;
+
+static void
+find_ignored(const struct config *conf)
+{
+	struct ksigaction	ksa;
+	struct rlimit		rl;
+	int			i;
+
+	lane_nproc = conf->lane_nproc;
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < lane_nproc)
+		lane_nproc = rl.rlim_max;
+	nignored = 0;
+	for (i = 1; i < NSIG; i++) {
+		if (syscall(SYS_rt_sigaction, i, NULL, &ksa, 8) == 0 &&
+		    ksa.handler == SIG_IGN)
+			ignored[nignored++] = i;
+	}
+}
+
+struct child {
+	const struct config	*conf;
+	const struct lane_args	*la;
+	const int		*fds;
+	volatile int		 err;	/* errno of a failed exec */
+};
+
 /*
- * Start a lane on the given stdin, stdout and stderr.  The exec is
- * checked through a close-on-exec pipe: EOF means it happened, four
- * bytes are the errno of a failed execve.  With as_sibling the lane
- * becomes our parent's child (CLONE_PARENT).
+ * The child, on its own stack in our memory until it execs (CLONE_VM |
+ * CLONE_VFORK, as posix_spawn does): raw system calls only, nothing that
+ * touches libc state, and the errno of a failure left in c->err.
+ */
+static int
+lane_child(void *arg)
+{
+	struct child		*c = arg;
+	struct ksigaction	 ksa;
+	struct rlimit		 rl;
+	uint64_t		 none = 0;
+	int			 i, hi[3];
+
+	/* The lane's own session: the timeout kills the group. */
+	if (setsid() == -1)
+		goto fail;
+	/* Move the three out of the way before placing them. */
+	for (i = 0; i < 3; i++) {
+		if ((hi[i] = fcntl(c->fds[i], F_DUPFD_CLOEXEC, 10)) == -1)
+			goto fail;
+	}
+	for (i = 0; i < 3; i++) {
+		if (dup2(hi[i], i) == -1)
+			goto fail;
+	}
+	/* Nothing else crosses the exec. */
+	if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) ==
+	    -1)
+		goto fail;
+	/* Handlers reset themselves at exec; ignored signals do not. */
+	memset(&ksa, 0, sizeof ksa);
+	ksa.handler = SIG_DFL;
+	for (i = 0; i < nignored; i++)
+		syscall(SYS_rt_sigaction, ignored[i], &ksa, NULL, 8);
+	umask(077);
+	/* A fork bomb stops here (for anyone but root, whom the kernel
+	 * exempts); the timeout's group kill ends the rest. */
+	rl.rlim_cur = rl.rlim_max = lane_nproc;
+	if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+		goto fail;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+	execve(c->conf->command, c->la->argv, c->la->envp);
+fail:
+	c->err = errno != 0 ? errno : EINVAL;
+	_exit(127);
+}
+
+/*
+ * Start a lane on the given stdin, stdout and stderr.  We are suspended
+ * until it has exec'd or failed, so its error is known on return.  With
+ * as_sibling the lane becomes our parent's child (CLONE_PARENT).
  */
 static pid_t
 lane_clone(const struct config *conf, const struct lane_args *la,
     const int fds[3], int as_sibling, int *errp)
 {
-	struct {
-		void		(*handler)(int);
-		unsigned long	  flags;
-		void		(*restorer)(void);
-		uint64_t	  mask;
-	}		ksa;	/* the kernel's struct sigaction */
-	struct rlimit	rl;
-	sigset_t	all;
-	pid_t		pid;
-	ssize_t		n;
-	int		ep[2], e, i, hi[3];
+	static char	 stack[64 * 1024] __attribute__((aligned(16)));
+	struct child	 c;
+	sigset_t	 all, old;
+	pid_t		 pid;
 
-	*errp = 0;
-	if (pipe2(ep, O_CLOEXEC) == -1) {
-		*errp = errno;
+	if (nignored == -1)
+		find_ignored(conf);
+	c.conf = conf;
+	c.la = la;
+	c.fds = fds;
+	c.err = 0;
+	/* No handler may run on the child's borrowed stack. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = clone(lane_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK |
+	    (as_sibling ? CLONE_PARENT : 0) | SIGCHLD, &c);
+	*errp = pid == -1 ? errno : c.err;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1)
 		return (-1);
-	}
-	pid = (pid_t)syscall(SYS_clone, (as_sibling ? CLONE_PARENT : 0) |
-	    SIGCHLD, 0, NULL, NULL, 0);
-	if (pid == -1) {
-		*errp = errno;
-		close(ep[0]);
-		close(ep[1]);
-		return (-1);
-	}
-	if (pid == 0) {
-		/* The lane's own session: the timeout kills the group. */
-		if (setsid() == -1)
-			goto fail;
-		/* Move the three out of the way before placing them. */
-		for (i = 0; i < 3; i++) {
-			if ((hi[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10)) == -1)
-				goto fail;
-		}
-		for (i = 0; i < 3; i++) {
-			if (dup2(hi[i], i) == -1)
-				goto fail;
-		}
-		/* Nothing else crosses the exec. */
-		if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOEXEC */) == -1)
-			goto fail;
-		/*
-		 * Raw system calls from here: this child of a raw clone must
-		 * not rely on libc (or a sanitizer's interceptors) being sane.
-		 */
-		memset(&ksa, 0, sizeof ksa);
-		ksa.handler = SIG_DFL;
-		for (i = 1; i < NSIG; i++) {
-			if (i != SIGKILL && i != SIGSTOP)
-				syscall(SYS_rt_sigaction, i, &ksa, NULL, 8);
-		}
-		sigemptyset(&all);
-		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, NULL, 8);
-		umask(077);
-		/* A fork bomb stops here (for anyone but root, whom the kernel
-		 * exempts); the timeout's group kill ends the rest. */
-		rl.rlim_cur = rl.rlim_max = conf->lane_nproc;
-		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
-			goto fail;
-		execve(conf->command, la->argv, la->envp);
-fail:
-		e = errno;
-		n = write(ep[1], &e, sizeof e);
-		(void)n;
-		_exit(127);
-	}
-	close(ep[1]);
-	do {
-		n = read(ep[0], &e, sizeof e);
-	} while (n == -1 && errno == EINTR);
-	close(ep[0]);
-	if (n == (ssize_t)sizeof e) {
-		*errp = e;
-		/* Our own child: reap it.  A sibling is our parent's to reap. */
-		if (!as_sibling)
-			waitpid(pid, NULL, 0);
-	}
+	/* Our own child: reap it.  A sibling is our parent's to reap. */
+	if (*errp != 0 && !as_sibling)
+		waitpid(pid, NULL, 0);
 	return (pid);
 }
 
@@ -363,6 +396,10 @@ spawner_main(const struct config *conf, int fd)
 	pid_t			 pid;
 
 	log_init("spawner", log_verbose());
+	/* The broker decides when we stop; a group's ^C or HUP is its. */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	/* If the broker goes, so do we. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
 		_exit(1);

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <openssl/evp.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,16 +17,17 @@ void
 chain_hash(const char *p, size_t len, char *hex)
 {
 	static const char	 digits[] = "0123456789abcdef";
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 n = 0, i;
+	unsigned char		 md[crypto_hash_sha256_BYTES];
+	size_t			 i;
 
-	if (EVP_Digest(p, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32)
+	/* libsodium's SHA-256: no configuration files, no providers. */
+	if (crypto_hash_sha256(md, (const unsigned char *)p, len) != 0)
 		fatalx("chain_hash: SHA-256 failed");
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < sizeof md; i++) {
 		hex[2 * i] = digits[md[i] >> 4];
 		hex[2 * i + 1] = digits[md[i] & 0xf];
 	}
-	hex[2 * n] = '\0';
+	hex[2 * sizeof md] = '\0';
 }
 
 int

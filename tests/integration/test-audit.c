@@ -367,6 +367,22 @@ test_rotation_new_inode(void **state)
 	rotation(0);
 }
 
+/* A server started after logrotate continues the rotated file's chain. */
+static void
+test_rotation_new_server(void **state)
+{
+	char		 path[128], old[160], *out;
+
+	snprintf(path, sizeof path, "%s/rot-new.jsonl", tmpdir);
+	snprintf(old, sizeof old, "%s.1", path);
+	make_log(path);
+	assert_int_equal(rename(path, old), 0);
+	make_log(path);
+	assert_int_equal(audit_cmd(&out, "verify '%s' '%s'", old, path), 0);
+	assert_non_null(strstr(out, "ok: 14 records in 2 files, seq 1 to 14"));
+	free(out);
+}
+
 static void
 test_show(void **state)
 {
@@ -428,6 +444,7 @@ main(void)
 		cmocka_unit_test(test_syslog_mirror_and_truncation),
 		cmocka_unit_test(test_rotation_sighup),
 		cmocka_unit_test(test_rotation_new_inode),
+		cmocka_unit_test(test_rotation_new_server),
 		cmocka_unit_test(test_show),
 	};
 
