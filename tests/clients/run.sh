@@ -46,9 +46,10 @@ run() {
 	fi
 }
 
-run sdk-v1 node sdk-v1.mjs
-run sdk-v2 node sdk-v2.mjs
-run inspector node inspector.mjs
+# The pinned Node 22 runs everything: the machine's own may be older.
+run sdk-v1 "$node22" sdk-v1.mjs
+run sdk-v2 "$node22" sdk-v2.mjs
+run inspector "$node22" inspector.mjs
 
 conformance() {
 	local ns=dmcp-conf-$$ port=8931 sg rc=0 out
@@ -97,7 +98,7 @@ conformance() {
 	pkill -f "$work/server.sh" 2>/dev/null
 	ip netns del "$ns"
 	# Whatever else fails, every message we sent must be schema-valid.
-	node -e '
+	"$node22" -e '
 	const fs = require("fs"), path = require("path");
 	let ok = 0, bad = 0;
 	for (const d of fs.readdirSync("results")) {
