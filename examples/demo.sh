@@ -61,5 +61,7 @@ exec 3>&-
 wait
 say "the audit log ($DISPATCH_AUDIT_LOG)"
 cat "$work/audit.jsonl"
+say "dispatch-mcp audit verify: the hash chain, checked offline"
+"$bin" audit verify "$work/audit.jsonl"
 say "the server's log (stderr)"
 cat "$work/stderr"
