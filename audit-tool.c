@@ -33,6 +33,9 @@ struct handle_seen {
 
 static struct handle_seen	*seen;
 static size_t			 nseen, capseen;
+/* Index into seen by handle: open addressing, never over half full. */
+static size_t			*slots;
+static size_t			 nslots;
 
 static char *
 slurp(const char *path, size_t *lenp)
@@ -57,16 +60,59 @@ slurp(const char *path, size_t *lenp)
 	return (buf);
 }
 
+static size_t
+handle_slot(const char *h)
+{
+	size_t	v = 5381;
+
+	while (*h != '\0')
+		v = v * 33 + (unsigned char)*h++;
+	return (v & (nslots - 1));
+}
+
 static struct handle_seen *
 find_seen(const char *h)
 {
 	size_t	i;
 
-	for (i = nseen; i > 0; i--) {
-		if (strcmp(seen[i - 1].handle, h) == 0)
-			return (&seen[i - 1]);
+	if (nslots == 0)
+		return (NULL);
+	for (i = handle_slot(h); slots[i] != 0; i = (i + 1) & (nslots - 1)) {
+		if (strcmp(seen[slots[i] - 1].handle, h) == 0)
+			return (&seen[slots[i] - 1]);
 	}
 	return (NULL);
+}
+
+/* Record a dispatch; slots hold index + 1, 0 is empty. */
+static void
+add_seen(const char *h, const char *ts)
+{
+	size_t	i, j;
+
+	if (nseen == capseen) {
+		capseen = capseen == 0 ? 64 : capseen * 2;
+		seen = xreallocarray(seen, capseen, sizeof *seen);
+	}
+	memset(&seen[nseen], 0, sizeof seen[0]);
+	strlcpy(seen[nseen].handle, h, sizeof seen[0].handle);
+	strlcpy(seen[nseen].ts, ts != NULL ? ts : "", sizeof seen[0].ts);
+	nseen++;
+	if (nseen * 2 > nslots) {
+		free(slots);
+		nslots = nslots == 0 ? 128 : nslots * 2;
+		slots = xcalloc(nslots, sizeof *slots);
+		for (j = 0; j < nseen; j++) {
+			for (i = handle_slot(seen[j].handle); slots[i] != 0;
+			    i = (i + 1) & (nslots - 1))
+				;
+			slots[i] = j + 1;
+		}
+		return;
+	}
+	for (i = handle_slot(h); slots[i] != 0; i = (i + 1) & (nslots - 1))
+		;
+	slots[i] = nseen;
 }
 
 static struct json_object *
@@ -167,6 +213,7 @@ verify(int argc, char **argv)
 	uint64_t		 seq, want = 0, first = 0, last = 0;
 	size_t			 len, off, end, lineno, nheads = 0, i, j, total = 0;
 	int			 started = 0, rc = VERIFY_OK, files = 0, k;
+	int			 torn = 0;
 	char			*def[1];
 
 	for (k = 0; k < argc; k++) {
@@ -201,10 +248,13 @@ verify(int argc, char **argv)
 			const char	*nl = memchr(buf + off, '\n', len - off);
 
 			if (nl == NULL) {
+				/* The chain goes on from the last whole line. */
 				printf("%s:%zu: torn last line (%zu bytes and "
 				    "no newline): a write cut short by a crash, "
-				    "not tampering\n", file, lineno, len - off);
-				rc = VERIFY_TORN;
+				    "not tampering%s\n", file, lineno, len - off,
+				    k + 1 < argc ? "; checking the next file" :
+				    "");
+				torn = 1;
 				break;
 			}
 			end = (size_t)(nl - buf);
@@ -247,20 +297,9 @@ verify(int argc, char **argv)
 			h = str_of(o, "handle");
 			ts = str_of(o, "ts");
 			if (rc == VERIFY_OK && ev != NULL && h != NULL &&
-			    strcmp(ev, "dispatch") == 0) {
-				if (nseen == capseen) {
-					capseen = capseen == 0 ? 64 :
-					    capseen * 2;
-					seen = xreallocarray(seen, capseen,
-					    sizeof *seen);
-				}
-				memset(&seen[nseen], 0, sizeof seen[0]);
-				strlcpy(seen[nseen].handle, h,
-				    sizeof seen[0].handle);
-				strlcpy(seen[nseen].ts, ts != NULL ? ts : "",
-				    sizeof seen[0].ts);
-				nseen++;
-			} else if (rc == VERIFY_OK && ev != NULL && h != NULL &&
+			    strcmp(ev, "dispatch") == 0)
+				add_seen(h, ts);
+			else if (rc == VERIFY_OK && ev != NULL && h != NULL &&
 			    strcmp(ev, "exit") == 0) {
 				if ((hs = find_seen(h)) == NULL) {
 					printf("%s:%zu: exit of %s, which has "
@@ -291,7 +330,7 @@ verify(int argc, char **argv)
 		}
 		free(buf);
 	}
-	if (rc == VERIFY_OK || rc == VERIFY_TORN) {
+	if (rc == VERIFY_OK) {
 		for (i = 0; i < nheads; i++) {
 			if (heads[i].seq > last) {
 				printf("syslog holds head seq %llu, past the "
@@ -309,13 +348,21 @@ verify(int argc, char **argv)
 			    "still running, or lost with its server\n",
 			    seen[j].handle, seen[j].ts);
 	}
-	if (rc == VERIFY_OK)
+	if (rc == VERIFY_OK && !torn)
 		printf("ok: %zu records in %d file%s, seq %llu to %llu, chain "
 		    "intact%s\n", total, files, files == 1 ? "" : "s",
 		    (unsigned long long)first, (unsigned long long)last,
 		    nheads > 0 ? ", matches syslog" : "");
+	else if (rc == VERIFY_OK) {
+		printf("torn: %zu whole records in %d file%s, seq %llu to "
+		    "%llu, chain intact but for torn lines\n", total, files,
+		    files == 1 ? "" : "s", (unsigned long long)first,
+		    (unsigned long long)last);
+		rc = VERIFY_TORN;
+	}
 	free(heads);
 	free(seen);
+	free(slots);
 	return (rc);
 }
 
@@ -374,7 +421,8 @@ show(int argc, char **argv)
 				    ev != NULL ? ev : "-");
 				if (h != NULL)
 					printf(" %s", h);
-				if (str_of(o, "orguser") != NULL)
+				if (str_of(o, "orguser") != NULL &&
+				    str_of(o, "repo") != NULL)
 					printf(" %s/%s", str_of(o, "orguser"),
 					    str_of(o, "repo"));
 				if (str_of(o, "status") != NULL)

@@ -48,6 +48,7 @@ static struct dispatch	**records;	/* in request order */
 static size_t		  nrecords, caprecords;
 static struct dispatch	 *buckets[HASH_BUCKETS];
 static unsigned		  nrunning;
+static unsigned		  nwaiters;
 
 static void	b_dispatch(struct mreader *);
 static void	b_reject(struct mreader *);
@@ -158,9 +159,8 @@ refuse(uint32_t id, const struct client_info *ci, const char *reason,
 		json_object_object_add(args, "repo",
 		    jstr(req->repo, req->repo_len));
 		json_object_object_add(args, "task_description",
-		    jstr(req->task, req->task_len > MAX_RAW_ARGS_BYTES ?
-		    utf8_prefix(req->task, req->task_len, MAX_RAW_ARGS_BYTES) :
-		    req->task_len));
+		    jstr(req->task, utf8_cut(req->task, req->task_len,
+		    MAX_RAW_ARGS_BYTES)));
 		s = json_object_to_json_string_ext(args,
 		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 		json_object_object_add(rec, "arguments", jstr(s, strlen(s)));
@@ -392,6 +392,7 @@ b_status(struct mreader *r)
 static void
 waiter_done(struct waiter *w)
 {
+	nwaiters--;
 	evtimer_del(&w->timer);
 	TAILQ_REMOVE(&w->d->waiters, w, entry);
 	send_view(w->id, w->d, 1);
@@ -425,6 +426,12 @@ b_result(struct mreader *r)
 		send_view(r->id, d, 1);
 		return;
 	}
+	/* Ours never has more in flight; more is a frontend gone bad. */
+	if (nwaiters >= MAX_INFLIGHT + MAX_BATCH_ENTRIES) {
+		broker_violation("too many waiting requests");
+		return;
+	}
+	nwaiters++;
 	/* The long-poll: answered when the lane ends or the wait runs out. */
 	w = xcalloc(1, sizeof *w);
 	w->id = r->id;

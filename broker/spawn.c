@@ -365,11 +365,12 @@ recv_order(int fd, uint8_t *buf, size_t len, int fds[3])
 	if (n <= 0)
 		return ((int)n);
 	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-			if (nfds == 3)
-				memcpy(fds, CMSG_DATA(c), sizeof(int) * 3);
-		}
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS ||
+		    nfds != 0)
+			fatalx("spawner: an order with unexpected ancillary data");
+		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfds == 3)
+			memcpy(fds, CMSG_DATA(c), sizeof(int) * 3);
 	}
 	if (nfds != 3 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
 		fatalx("spawner: an order without its three descriptors");

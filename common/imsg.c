@@ -283,6 +283,11 @@ chan_send(struct chan *c, struct mbuf *m)
 	m_free(m);
 	TAILQ_INSERT_TAIL(&c->queue, q, entry);
 	c->queued += q->len;
+	/* A peer that asks and never reads must not make us grow. */
+	if (c->queued > MAX_CHAN_QUEUE_BYTES) {
+		chan_fail(c, "peer does not read its answers");
+		return;
+	}
 	if (chan_write_queue(c) == -1) {
 		chan_fail(c, "write to peer failed");
 		return;

@@ -69,5 +69,10 @@
 
 /* IPC: one SOCK_SEQPACKET datagram per message. */
 #define MAX_IMSG_BYTES		(128U * 1024)
+/* Answers queued for a peer that does not read them. */
+#define MAX_CHAN_QUEUE_BYTES	(32U * 1024 * 1024)
+/* Answers queued for a client that does not read them: past this the
+ * client is taken to be gone, as on EPIPE. */
+#define MAX_OUT_HARD_BYTES	(64U * 1024 * 1024)
 
 #endif

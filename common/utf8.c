@@ -150,3 +150,14 @@ utf8_prefix(const char *s, size_t len, size_t ncp)
 	}
 	return (i);
 }
+
+size_t
+utf8_cut(const char *s, size_t len, size_t max)
+{
+	if (len <= max)
+		return (len);
+	len = max;
+	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+		len--;
+	return (len);
+}

@@ -19,6 +19,8 @@ size_t	utf8_seqlen(const unsigned char *, size_t, uint32_t *);
 size_t	utf8_sanitize(char *, size_t, const char *, size_t);
 /* Strip leading and trailing whitespace as Python's str.strip() does. */
 void	utf8_strip(const char **, size_t *);
+/* At most max bytes of s, cut where a character starts. */
+size_t	utf8_cut(const char *, size_t, size_t);
 /* Byte length of the first n code points of a valid string. */
 size_t	utf8_prefix(const char *, size_t, size_t);
 

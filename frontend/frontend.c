@@ -43,6 +43,7 @@ static unsigned			 npending;
 static uint32_t			 next_reqid = 1;
 
 static void	input_pump(void);
+static void	client_gone(void);
 static void	frontend_exit(int) __attribute__((noreturn));
 
 void
@@ -72,6 +73,13 @@ out_send(struct json_object *o)
 		evbuffer_add(outq, s, len);
 		evbuffer_add(outq, "\n", 1);
 		event_add(&ev_out, NULL);
+		/* Answers to requests already taken can pile up past the
+		 * soft limit; a client this far behind is treated as gone. */
+		if (evbuffer_get_length(outq) > MAX_OUT_HARD_BYTES) {
+			log_warnx("the client has not read %zu bytes of "
+			    "answers; closing", evbuffer_get_length(outq));
+			client_gone();
+		}
 	}
 	json_object_put(o);
 }
@@ -196,6 +204,18 @@ send_shutdown(void)
 	chan_send(&chan, &m);
 }
 
+/* Stop reading and writing; tell the broker to wind down. */
+static void
+client_gone(void)
+{
+	out_dead = 1;
+	evbuffer_drain(outq, evbuffer_get_length(outq));
+	event_del(&ev_in);
+	in_reading = 0;
+	in_eof = 1;
+	send_shutdown();
+}
+
 static void
 out_event(int fd, short what, void *arg)
 {
@@ -205,12 +225,7 @@ out_event(int fd, short what, void *arg)
 	if (n == -1 && errno != EAGAIN && errno != EINTR) {
 		/* The client stopped reading for good: wind down. */
 		log_debug("stdout: %s; shutting down", strerror(errno));
-		out_dead = 1;
-		evbuffer_drain(outq, evbuffer_get_length(outq));
-		event_del(&ev_in);
-		in_reading = 0;
-		in_eof = 1;
-		send_shutdown();
+		client_gone();
 		return;
 	}
 	if (evbuffer_get_length(outq) > 0)

@@ -306,18 +306,6 @@ check_shape(struct json_object *args, const char *const *keys, size_t nkeys,
 	return (0);
 }
 
-/* At most MAX_RAW_ARGS_BYTES, cut where a character starts. */
-static size_t
-raw_cut(const char *s, size_t len)
-{
-	if (len <= MAX_RAW_ARGS_BYTES)
-		return (len);
-	len = MAX_RAW_ARGS_BYTES;
-	while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-		len--;
-	return (len);
-}
-
 static void
 reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
     const char *reason)
@@ -332,7 +320,7 @@ reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
 	p = pending_new(PEND_REJECT, ctx);
 	p->error = xstrdup(reason);
 	proto_reject(&m, p->reqid, &ctx->client, reason, raw,
-	    raw_cut(raw, strlen(raw)));
+	    utf8_cut(raw, strlen(raw), MAX_RAW_ARGS_BYTES));
 	broker_send(&m);
 }
 

@@ -383,6 +383,33 @@ test_rotation_new_server(void **state)
 	free(out);
 }
 
+/* A torn tail in an older file hides nothing in the newer ones. */
+static void
+test_torn_old_file_then_tamper(void **state)
+{
+	char	path[128], old[160], cmd[512], *out;
+
+	snprintf(path, sizeof path, "%s/torn-rot.jsonl", tmpdir);
+	snprintf(old, sizeof old, "%s.1", path);
+	make_log(path);
+	assert_int_equal(rename(path, old), 0);
+	make_log(path);
+	snprintf(cmd, sizeof cmd, "printf '{\"seq\":99' >> '%s' && "
+	    "sed -i '1s/\"nash\"/\"nosh\"/' '%s'", old, path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(audit_cmd(&out, "verify '%s' '%s'", old, path), 1);
+	assert_non_null(strstr(out, "torn last line"));
+	assert_non_null(strstr(out, "torn-rot.jsonl:2: prev is not"));
+	free(out);
+	/* Torn alone, with the rest intact: status 2. */
+	snprintf(cmd, sizeof cmd, "sed -i '1s/\"nosh\"/\"nash\"/' '%s'",
+	    path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(audit_cmd(&out, "verify '%s' '%s'", old, path), 2);
+	assert_non_null(strstr(out, "chain intact but for torn lines"));
+	free(out);
+}
+
 static void
 test_show(void **state)
 {
@@ -445,6 +472,7 @@ main(void)
 		cmocka_unit_test(test_rotation_sighup),
 		cmocka_unit_test(test_rotation_new_inode),
 		cmocka_unit_test(test_rotation_new_server),
+		cmocka_unit_test(test_torn_old_file_then_tamper),
 		cmocka_unit_test(test_show),
 	};
 
