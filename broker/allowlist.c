@@ -49,24 +49,6 @@ skip(int noisy, const char *path, const char *key, const char *why)
 	log_warnx("allowlist %s: skipping '%s': %s", path, echo, why);
 }
 
-static size_t
-count_members(struct json_object *o)
-{
-	size_t	n = 0, i;
-
-	if (json_object_is_type(o, json_type_object)) {
-		n = (size_t)json_object_object_length(o);
-		json_object_object_foreach(o, k, v) {
-			(void)k;
-			n += count_members(v);
-		}
-	} else if (json_object_is_type(o, json_type_array)) {
-		for (i = 0; i < json_object_array_length(o); i++)
-			n += count_members(json_object_array_get_idx(o, i));
-	}
-	return (n);
-}
-
 int
 allowlist_parse(const char *path, const char *buf, size_t len,
     struct allowlist *al, int noisy, char *err, size_t errlen)
@@ -74,42 +56,42 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 	struct json_tokener	*tok;
 	struct json_object	*root, *orgs, *repos, *org, *gh;
 	enum json_tokener_error	 jerr;
+	enum jsonv_result	 res;
 	struct jsonv		 jv;
 	const char		*ghs;
 	size_t			 n;
 
 	memset(al, 0, sizeof *al);
-	/* The same strict syntax as requests: no NaN, no 'keys', no dups. */
-	if (jsonv_check(buf, len, MAX_JSON_DEPTH, &jv) == -1) {
-		snprintf(err, errlen, "config %s is not valid JSON: %s at byte "
-		    "%zu", path, jv.err, jv.errpos);
-		return (-1);
-	}
-	if (jv.nuls > 0) {
-		snprintf(err, errlen, "config %s is not valid: it holds a "
-		    "\\u0000 escape", path);
-		return (-1);
-	}
+	/* The same strict parse as requests: no NaN, no 'keys', no dups. */
 	if ((tok = json_tokener_new_ex(MAX_JSON_DEPTH + 1)) == NULL)
 		fatalx("allowlist_parse: json_tokener_new_ex");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	/* A bare number only ends at the terminating NUL. */
-	if (root == NULL && json_tokener_get_error(tok) ==
-	    json_tokener_continue)
-		root = json_tokener_parse_ex(tok, "", 1);
+	res = jsonv_parse(tok, buf, len, MAX_JSON_DEPTH, 0, &jv, &root);
 	jerr = json_tokener_get_error(tok);
 	json_tokener_free(tok);
-	if (jerr != json_tokener_success) {
+	switch (res) {
+	case JV_SYNTAX:
+		snprintf(err, errlen, "config %s is not valid JSON: %s at byte "
+		    "%zu", path, jv.err, jv.errpos);
+		return (-1);
+	case JV_PARSE:
 		snprintf(err, errlen, "config %s is not valid JSON: %s", path,
 		    json_tokener_error_desc(jerr));
-		json_object_put(root);
 		return (-1);
-	}
-	if (root != NULL && count_members(root) != jv.members) {
+	case JV_DUPLICATE:
 		snprintf(err, errlen, "config %s is not valid: an object has "
 		    "a key twice", path);
+		return (-1);
+	case JV_OK:
+	case JV_RANGE:		/* not asked for */
+	case JV_KEY_NUL:
+		break;
+	}
+	/* No NUL anywhere, key or value: names are C strings here. */
+	if (jv.nuls > 0) {
 		json_object_put(root);
+		snprintf(err, errlen, "config %s is not valid: it holds a "
+		    "\\u0000 escape", path);
 		return (-1);
 	}
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {

@@ -1,6 +1,8 @@
 /* Strict JSON syntax validation, no allocation, bounded depth. */
 #include "config.h"
 
+#include <json-c/json.h>
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -273,4 +275,79 @@ jsonv_check(const char *buf, size_t len, int maxdepth, struct jsonv *out)
 	if (v.i != len)
 		return (jv_fail(&v, "trailing data after the value"));
 	return (0);
+}
+
+/* Count object members, and with check_finite refuse infinite numbers. */
+static int
+tree_check(struct json_object *o, size_t *members, int check_finite,
+    int depth, int maxdepth)
+{
+	size_t	i, n;
+
+	if (depth > maxdepth)
+		return (-1);
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		*members += (size_t)json_object_object_length(o);
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			if (tree_check(v, members, check_finite, depth + 1,
+			    maxdepth) == -1)
+				return (-1);
+		}
+		break;
+	case json_type_array:
+		n = json_object_array_length(o);
+		for (i = 0; i < n; i++) {
+			if (tree_check(json_object_array_get_idx(o, i),
+			    members, check_finite, depth + 1, maxdepth) == -1)
+				return (-1);
+		}
+		break;
+	case json_type_double:
+		if (check_finite && !isfinite(json_object_get_double(o)))
+			return (-1);
+		break;
+	default:
+		break;
+	}
+	return (0);
+}
+
+enum jsonv_result
+jsonv_parse(struct json_tokener *tok, const char *buf, size_t len,
+    int maxdepth, int check_finite, struct jsonv *jv, struct json_object **out)
+{
+	struct json_object	*o;
+	size_t			 members = 0;
+
+	*out = NULL;
+	if (jsonv_check(buf, len, maxdepth, jv) == -1)
+		return (JV_SYNTAX);
+	json_tokener_reset(tok);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	/* A bare number is only known to end at the terminating NUL. */
+	if (o == NULL && json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, "", 1);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(o);
+		return (JV_PARSE);
+	}
+	if (o == NULL)
+		return (JV_OK);		/* json-c's null */
+	if (tree_check(o, &members, check_finite, 0, maxdepth) == -1) {
+		json_object_put(o);
+		return (JV_RANGE);
+	}
+	/* json-c keeps the last of two equal keys: the counts differ. */
+	if (members != jv->members) {
+		json_object_put(o);
+		return (JV_DUPLICATE);
+	}
+	if (jv->key_nuls > 0) {
+		json_object_put(o);
+		return (JV_KEY_NUL);
+	}
+	*out = o;
+	return (JV_OK);
 }

@@ -20,4 +20,23 @@ struct jsonv {
 
 int	jsonv_check(const char *, size_t, int, struct jsonv *);
 
+/*
+ * The whole strict parse, as both the frontend (requests) and the broker
+ * (the allowlist) need it: jsonv_check, then json-c with tok, then the
+ * checks json-c cannot make itself.  On JV_OK, *out is the value (NULL
+ * for null).  With check_finite, numbers json-c made infinite are refused.
+ */
+enum jsonv_result {
+	JV_OK = 0,
+	JV_SYNTAX,	/* jv->err and jv->errpos say what and where */
+	JV_PARSE,	/* json-c refused it: json_tokener_get_error(tok) */
+	JV_RANGE,	/* a number too large for a double */
+	JV_DUPLICATE,	/* a key twice in one object */
+	JV_KEY_NUL,	/* a key holding \u0000, which json-c would cut */
+};
+struct json_object;
+struct json_tokener;
+enum jsonv_result jsonv_parse(struct json_tokener *, const char *, size_t,
+	    int, int, struct jsonv *, struct json_object **);
+
 #endif

@@ -11,7 +11,6 @@
  */
 #include "config.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -172,41 +171,6 @@ mcp_fuzz_reset(void)
 	session_loglevel = LOG_NONE_L;
 }
 #endif
-
-/* Count object members and refuse numbers json-c made infinite. */
-static int
-tree_check(struct json_object *o, size_t *members, int depth)
-{
-	size_t	i, n;
-
-	if (depth > MAX_JSON_DEPTH)
-		return (-1);
-	switch (json_object_get_type(o)) {
-	case json_type_object:
-		*members += (size_t)json_object_object_length(o);
-		json_object_object_foreach(o, k, v) {
-			(void)k;
-			if (tree_check(v, members, depth + 1) == -1)
-				return (-1);
-		}
-		break;
-	case json_type_array:
-		n = json_object_array_length(o);
-		for (i = 0; i < n; i++) {
-			if (tree_check(json_object_array_get_idx(o, i),
-			    members, depth + 1) == -1)
-				return (-1);
-		}
-		break;
-	case json_type_double:
-		if (!isfinite(json_object_get_double(o)))
-			return (-1);
-		break;
-	default:
-		break;
-	}
-	return (0);
-}
 
 /*
  * An id we can echo exactly: a string of bounded length, or an integer
@@ -518,7 +482,7 @@ mcp_handle_line(const char *line, size_t len)
 {
 	struct json_object	*msg;
 	struct jsonv		 jv;
-	size_t			 members = 0, i;
+	size_t			 i;
 	char			 err[160];
 
 	for (i = 0; i < len; i++) {
@@ -527,45 +491,36 @@ mcp_handle_line(const char *line, size_t len)
 	}
 	if (i == len)
 		return;		/* blank lines are not messages */
-	if (jsonv_check(line, len, MAX_JSON_DEPTH, &jv) == -1) {
+	switch (jsonv_parse(tok, line, len, MAX_JSON_DEPTH, 1, &jv, &msg)) {
+	case JV_OK:
+		break;
+	case JV_SYNTAX:
 		snprintf(err, sizeof err, "Parse error: %s at byte %zu",
 		    jv.err, jv.errpos);
 		rpc_error(NULL, RPC_PARSE_ERROR, err);
 		return;
-	}
-	json_tokener_reset(tok);
-	msg = json_tokener_parse_ex(tok, line, (int)len);
-	/* A bare number is only known to end at the terminating NUL. */
-	if (msg == NULL && json_tokener_get_error(tok) == json_tokener_continue)
-		msg = json_tokener_parse_ex(tok, "", 1);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(msg);
+	case JV_PARSE:
 		rpc_error(NULL, RPC_PARSE_ERROR, "Parse error");
+		return;
+	case JV_RANGE:
+		rpc_error(NULL, RPC_PARSE_ERROR,
+		    "Parse error: number out of range");
+		return;
+	case JV_DUPLICATE:
+		rpc_error(NULL, RPC_PARSE_ERROR,
+		    "Parse error: duplicate key in an object");
+		return;
+	case JV_KEY_NUL:
+		/* json-c cuts keys at a NUL: what it would hand on is not
+		 * what came. */
+		rpc_error(NULL, RPC_PARSE_ERROR,
+		    "Parse error: an object key holds a NUL character");
 		return;
 	}
 	/* json-c's null is a NULL object: valid JSON, not a request. */
 	if (msg == NULL) {
 		rpc_error(NULL, RPC_INVALID_REQUEST,
 		    "Invalid Request: a message must be a JSON object");
-		return;
-	}
-	if (tree_check(msg, &members, 0) == -1) {
-		json_object_put(msg);
-		rpc_error(NULL, RPC_PARSE_ERROR,
-		    "Parse error: number out of range");
-		return;
-	}
-	if (members != jv.members) {
-		json_object_put(msg);
-		rpc_error(NULL, RPC_PARSE_ERROR,
-		    "Parse error: duplicate key in an object");
-		return;
-	}
-	/* json-c cuts keys at a NUL: what we would see is not what came. */
-	if (jv.key_nuls > 0) {
-		json_object_put(msg);
-		rpc_error(NULL, RPC_PARSE_ERROR,
-		    "Parse error: an object key holds a NUL character");
 		return;
 	}
 	if (json_object_is_type(msg, json_type_array))
