@@ -183,6 +183,39 @@ load_syslog(const char *path, struct syslog_head **out, size_t *nout)
 	return (0);
 }
 
+/*
+ * A chain given from the middle: syslog knows what came before.  A head
+ * older than the first record means records were cut from the start,
+ * or an older file was left out; the head just before must be the one
+ * the first record names.
+ */
+static int
+check_start(const struct syslog_head *heads, size_t nheads, uint64_t seq,
+    const char *prev, const char *file, size_t lineno)
+{
+	size_t	i;
+
+	for (i = 0; i < nheads; i++) {
+		if (heads[i].seq + 1 == seq && strcmp(heads[i].hash,
+		    prev) != 0) {
+			printf("%s:%zu: prev is not the head syslog holds for "
+			    "seq %llu: the record before was changed\n", file,
+			    lineno, (unsigned long long)heads[i].seq);
+			return (VERIFY_BROKEN);
+		}
+	}
+	for (i = 0; i < nheads; i++) {
+		if (heads[i].seq < seq) {
+			printf("%s:%zu: syslog holds head seq %llu, before the "
+			    "first record given: records were cut from the "
+			    "start, or an older file was not given\n", file,
+			    lineno, (unsigned long long)heads[i].seq);
+			return (VERIFY_BROKEN);
+		}
+	}
+	return (VERIFY_OK);
+}
+
 /* No file named: the log the server would write, alone. */
 static int
 default_log(char *path, size_t len, char **def, char ***argvp, int *argcp,
@@ -213,7 +246,7 @@ verify(int argc, char **argv)
 	uint64_t		 seq, want = 0, first = 0, last = 0;
 	size_t			 len, off, end, lineno, nheads = 0, i, j, total = 0;
 	int			 started = 0, rc = VERIFY_OK, files = 0, k;
-	int			 torn = 0;
+	int			 torn = 0, genesis = 0;
 	char			*def[1];
 
 	for (k = 0; k < argc; k++) {
@@ -275,12 +308,16 @@ verify(int argc, char **argv)
 			if (!started) {
 				started = 1;
 				first = seq;
-				if (strcmp(prev, CHAIN_GENESIS) != 0 ||
-				    seq != 1)
+				genesis = strcmp(prev, CHAIN_GENESIS) == 0 &&
+				    seq == 1;
+				if (!genesis) {
 					printf("%s:%zu: the chain starts at seq "
 					    "%llu, continuing a log not given "
 					    "here\n", file, lineno,
 					    (unsigned long long)seq);
+					rc = check_start(heads, nheads, seq,
+					    prev, file, lineno);
+				}
 			} else if (seq != want) {
 				printf("%s:%zu: seq %llu where %llu was due: a "
 				    "record was deleted, inserted or moved\n",
@@ -301,12 +338,16 @@ verify(int argc, char **argv)
 				add_seen(h, ts);
 			else if (rc == VERIFY_OK && ev != NULL && h != NULL &&
 			    strcmp(ev, "exit") == 0) {
-				if ((hs = find_seen(h)) == NULL) {
+				if ((hs = find_seen(h)) == NULL && genesis) {
 					printf("%s:%zu: exit of %s, which has "
 					    "no dispatch record\n", file,
 					    lineno, h);
 					rc = VERIFY_BROKEN;
-				} else
+				} else if (hs == NULL)
+					printf("%s:%zu: note: exit of %s, "
+					    "dispatched before the first record "
+					    "given\n", file, lineno, h);
+				else
 					hs->exited = 1;
 			}
 			json_object_put(o);

@@ -23,10 +23,10 @@
 #include "common/util.h"
 
 static int		audit_fd = -1;
+static int		prev_fd = -1;	/* the file before a rotation */
 static char		audit_path[PATH_MAX];
 static char		audit_sess[33];
 static char		audit_user[64];
-static volatile int	reopen_wanted;
 /* The chain head as this process last saw it, and where. */
 static struct chain_head	head;
 static int			head_valid;
@@ -108,7 +108,7 @@ syslog_head(const char *event)
 	}
 }
 
-/* Open (or reopen) the log at audit_path, creating what is missing. */
+/* Open the log at audit_path, creating what is missing. */
 static int
 open_log(int make_dirs, char *err, size_t errlen)
 {
@@ -128,63 +128,86 @@ open_log(int make_dirs, char *err, size_t errlen)
 		    strerror(errno));
 		return (-1);
 	}
-	if (audit_fd != -1)
-		close(audit_fd);
-	audit_fd = fd;
-	return (0);
+	return (fd);
 }
 
+/* Does the path still name the file we hold? */
+static int
+path_is_ours(void)
+{
+	struct stat	st, cur;
+
+	return (stat(audit_path, &st) == 0 && fstat(audit_fd, &cur) == 0 &&
+	    st.st_ino == cur.st_ino && st.st_dev == cur.st_dev);
+}
+
+/*
+ * Logrotate renamed the file (and perhaps sent SIGHUP): open the one now
+ * at the path.  The old one is kept open, for its head: the new file's
+ * first record links to it, whichever server wrote there last.
+ */
+static void
+reopen_log(void)
+{
+	struct stat	st;
+	char		err[PATH_MAX + 128];
+	int		fd;
+
+	if ((fd = open_log(0, err, sizeof err)) == -1) {
+		log_warnx("audit: reopen: %s; writing on in the old file",
+		    err);
+		return;
+	}
+	/* A file rotated away empty: its predecessor is still the one. */
+	if (fstat(audit_fd, &st) == 0 && st.st_size == 0 && prev_fd != -1)
+		close(audit_fd);
+	else {
+		if (prev_fd != -1)
+			close(prev_fd);
+		prev_fd = audit_fd;
+	}
+	audit_fd = fd;
+	log_info("audit: reopened %s", audit_path);
+}
+
+/* SIGHUP, from logrotate's postrotate: let go of a renamed file now. */
 void
 audit_reopen(void)
 {
-	reopen_wanted = 1;
+	if (audit_fd != -1 && !path_is_ours())
+		reopen_log();
 }
 
 /*
- * Logrotate renames the file and sends SIGHUP; a server that missed the
- * signal notices the new inode.  The new file's first record links to
- * the head this process last saw.
+ * The head a new, empty log continues: the file we wrote before it was
+ * renamed, or else PATH.1, the name logrotate gives it.  Its lock waits
+ * out a server still finishing a record there; once the path names the
+ * new file, no server starts another record in the old one.
  */
-static void
-maybe_reopen(void)
+static int
+predecessor_head(struct chain_head *h)
 {
-	struct stat	st, cur;
-	char		err[PATH_MAX + 128];
+	struct stat	st;
+	char		old[PATH_MAX + 3];
+	size_t		torn;
+	int		fd, rv = -1;
 
-	if (!reopen_wanted && stat(audit_path, &st) == 0 &&
-	    fstat(audit_fd, &cur) == 0 && st.st_ino == cur.st_ino &&
-	    st.st_dev == cur.st_dev)
-		return;
-	reopen_wanted = 0;
-	if (open_log(0, err, sizeof err) == -1)
-		log_warnx("audit: reopen: %s", err);
-	else
-		log_info("audit: reopened %s", audit_path);
-}
-
-/*
- * A new, empty log whose predecessor logrotate left as PATH.1: link to
- * that file's head rather than start a new chain.
- */
-static void
-continue_rotated(void)
-{
-	struct stat		 st;
-	struct chain_head	 h;
-	char			 old[PATH_MAX + 3];
-	size_t			 torn;
-	int			 fd;
-
-	if (snprintf(old, sizeof old, "%s.1", audit_path) >= (int)sizeof old ||
-	    (fd = open(old, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1)
-		return;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    chain_head_of(fd, st.st_size, &h, &torn) == 0) {
-		head = h;
-		log_debug("audit: continuing the chain of %s at seq %llu", old,
-		    (unsigned long long)h.seq);
+	if ((fd = prev_fd) == -1) {
+		if (snprintf(old, sizeof old, "%s.1", audit_path) >=
+		    (int)sizeof old || (fd = open(old, O_RDONLY | O_CLOEXEC |
+		    O_NOCTTY)) == -1)
+			return (-1);
 	}
-	close(fd);
+	if (flock(fd, LOCK_SH) == 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_size > 0 && chain_head_of(fd, st.st_size, h,
+		    &torn) == 0)
+			rv = 0;
+		flock(fd, LOCK_UN);
+	}
+	if (fd != prev_fd)
+		close(fd);
+	return (rv);
 }
 
 int
@@ -206,17 +229,16 @@ audit_open(const char *path, const char *syslog_sock, char *err,
 		snprintf(err, errlen, "DISPATCH_AUDIT_LOG: path too long");
 		return (-1);
 	}
-	if (open_log(1, err, errlen) == -1)
+	if ((audit_fd = open_log(1, err, errlen)) == -1)
 		return (-1);
+	/* An empty file is left to the first record, under the lock. */
 	if (fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    chain_head_of(audit_fd, st.st_size, &head, &torn) == 0) {
+	    st.st_size > 0 && chain_head_of(audit_fd, st.st_size, &head,
+	    &torn) == 0) {
 		head_valid = 1;
 		head_dev = st.st_dev;
 		head_ino = st.st_ino;
 		head_size = st.st_size - (off_t)torn;
-		/* Just rotated: continue the chain of the newest old file. */
-		if (st.st_size == 0)
-			continue_rotated();
 	} else {
 		head.seq = 0;
 		strlcpy(head.hash, CHAIN_GENESIS, sizeof head.hash);
@@ -230,7 +252,9 @@ audit_close(void)
 {
 	if (audit_fd != -1)
 		close(audit_fd);
-	audit_fd = -1;
+	if (prev_fd != -1)
+		close(prev_fd);
+	audit_fd = prev_fd = -1;
 }
 
 const char *
@@ -260,7 +284,7 @@ audit_write(const char *event, const struct client_info *ci,
 	size_t			 len, torn;
 	ssize_t			 n;
 	uint64_t		 seq;
-	int			 rv = -1, saved, locked = 0;
+	int			 rv = -1, saved, locked = 0, tries;
 
 	/* The common fields come first, so a reader sees them at once. */
 	out = json_object_new_object();
@@ -292,20 +316,36 @@ audit_write(const char *event, const struct client_info *ci,
 		errno = EBADF;
 		goto done;
 	}
-	maybe_reopen();
 	/*
 	 * Other servers may share this file: the lock makes read-head,
-	 * append, sync one step, so the chain stays a line.
+	 * append, sync one step, so the chain stays a line.  The path is
+	 * checked again once the lock is held, as a rename may have come
+	 * while we waited; the old file then gets no more records.
 	 */
-	if (flock(audit_fd, LOCK_EX) == -1)
-		goto done;
-	locked = 1;
+	for (tries = 0; ; tries++) {
+		if (!path_is_ours())
+			reopen_log();
+		if (flock(audit_fd, LOCK_EX) == -1)
+			goto done;
+		locked = 1;
+		if (tries == 3 || path_is_ours())
+			break;
+		flock(audit_fd, LOCK_UN);
+		locked = 0;
+	}
 	if (fstat(audit_fd, &st) == -1)
 		goto done;
 	if (S_ISREG(st.st_mode) && !(head_valid && head_dev == st.st_dev &&
 	    head_ino == st.st_ino && head_size == st.st_size)) {
 		/* Someone else wrote, or this is a new file. */
-		if (st.st_size > 0 || !head_valid) {
+		if (st.st_size == 0) {
+			/* Rotated, or copytruncate'd: link to the last. */
+			if (predecessor_head(&head) == -1 && !head_valid) {
+				head.seq = 0;
+				strlcpy(head.hash, CHAIN_GENESIS,
+				    sizeof head.hash);
+			}
+		} else {
 			if (chain_head_of(audit_fd, st.st_size, &head,
 			    &torn) == -1)
 				goto done;
@@ -350,6 +390,11 @@ audit_write(const char *event, const struct client_info *ci,
 	head_dev = st.st_dev;
 	head_ino = st.st_ino;
 	head_size = st.st_size + (off_t)len;
+	/* The new file has its first record: the old one is done with. */
+	if (prev_fd != -1) {
+		close(prev_fd);
+		prev_fd = -1;
+	}
 	rv = 0;
 done:
 	saved = errno;

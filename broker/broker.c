@@ -715,7 +715,7 @@ broker_signal(int sig, short what, void *arg)
 		broker_begin_shutdown(NULL);
 		break;
 	case SIGHUP:
-		/* logrotate: reopen the audit log before the next record. */
+		/* logrotate: follow a renamed audit log. */
 		audit_reopen();
 		break;
 	}

@@ -311,6 +311,17 @@ test_syslog_mirror_and_truncation(void **state)
 	    path), 1);
 	assert_non_null(strstr(out, "the log was cut short"));
 	free(out);
+	/* Cut the first record: alone it looks like a continued log... */
+	snprintf(cmd, sizeof cmd, "sed -i '1d' '%s'", path);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(audit_cmd(&out, "verify '%s'", path), 0);
+	assert_non_null(strstr(out, "continuing a log not given here"));
+	free(out);
+	/* ...but syslog remembers seq 1. */
+	assert_int_equal(audit_cmd(&out, "verify --syslog '%s' '%s'", export,
+	    path), 1);
+	assert_non_null(strstr(out, "cut from the start"));
+	free(out);
 }
 
 static void
@@ -380,6 +391,59 @@ test_rotation_new_server(void **state)
 	make_log(path);
 	assert_int_equal(audit_cmd(&out, "verify '%s' '%s'", old, path), 0);
 	assert_non_null(strstr(out, "ok: 14 records in 2 files, seq 1 to 14"));
+	free(out);
+}
+
+/*
+ * Two servers share a log that is rotated under them: the new file links
+ * to the old file's real head, whichever server wrote it, and a lane
+ * still running across the rotation has its exit in the new file.
+ */
+static void
+test_rotation_two_servers(void **state)
+{
+	char			 path[128], old[160], env0[600], *out, *a, *b;
+	char			 hash[CHAIN_HEX + 1], prev[CHAIN_HEX + 1];
+	char			 slow[64];
+	const char		*env[] = { env0, NULL };
+	struct srv		*s[2];
+	uint64_t		 seq;
+	int			 i;
+
+	snprintf(path, sizeof path, "%s/rot-two.jsonl", tmpdir);
+	snprintf(old, sizeof old, "%s.1", path);
+	snprintf(env0, sizeof env0, "DISPATCH_AUDIT_LOG=%s", path);
+	for (i = 0; i < 2; i++)
+		s[i] = srv_start_init(env);
+	/* Seq 1-4, two by each server; then a lane that outlives the file. */
+	for (i = 0; i < 2; i++)
+		json_object_put(wait_final(s[i], dispatch_ok(s[i],
+		    "nash-forbes", "nash", "t"), 10000));
+	strlcpy(slow, dispatch_ok(s[1], "nash-forbes", "nash", "sleep 1"),
+	    sizeof slow);
+	assert_int_equal(rename(path, old), 0);
+	/* Server 0 writes the new file first; server 1 has seq 5 there. */
+	json_object_put(wait_final(s[0], dispatch_ok(s[0], "nash-forbes",
+	    "nash", "t"), 10000));
+	json_object_put(wait_final(s[1], slow, 10000));
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(srv_close(s[i], 10000), 0);
+		srv_free(s[i]);
+	}
+	a = line_of(old, 5);
+	b = line_of(path, 1);
+	chain_hash(a, strlen(a), hash);
+	assert_int_equal(chain_parse(b, strlen(b), &seq, prev), 0);
+	assert_int_equal(seq, 6);
+	assert_string_equal(prev, hash);
+	free(a);
+	free(b);
+	assert_int_equal(audit_cmd(&out, "verify '%s' '%s'", old, path), 0);
+	assert_non_null(strstr(out, "ok: 8 records in 2 files, seq 1 to 8"));
+	free(out);
+	/* The new file alone: the slow lane's exit is a note, not a break. */
+	assert_int_equal(audit_cmd(&out, "verify '%s'", path), 0);
+	assert_non_null(strstr(out, "dispatched before the first record"));
 	free(out);
 }
 
@@ -472,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_rotation_sighup),
 		cmocka_unit_test(test_rotation_new_inode),
 		cmocka_unit_test(test_rotation_new_server),
+		cmocka_unit_test(test_rotation_two_servers),
 		cmocka_unit_test(test_torn_old_file_then_tamper),
 		cmocka_unit_test(test_show),
 	};
