@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -131,6 +132,12 @@ static const char *const lane_eperm[] = {
 	NULL
 };
 
+/* Namespace flags of clone(2); CLONE_NEWTIME is the exit signal there. */
+static const uint64_t ns_flags[] = {
+	CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
+	CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET
+};
+
 static uint32_t
 violation(void)
 {
@@ -208,8 +215,12 @@ pledge_ctx(const char *words, int *count)
 	*count = 0;
 	if ((ctx = seccomp_init(violation())) == NULL)
 		fatalx("sandbox: seccomp_init");
-	/* The default only kills the thread: make a bad arch kill all. */
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, violation()) != 0)
+	/*
+	 * The default only kills the thread: make a bad arch kill all,
+	 * in log mode too, as no call of ours comes from another ABI.
+	 */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS) != 0)
 		fatalx("sandbox: cannot set the bad-arch action");
 	strlcpy(buf, words, sizeof buf);
 	for (w = strtok_r(buf, " ", &save); w != NULL;
@@ -238,6 +249,8 @@ lane_ctx(int *count)
 {
 	scmp_filter_ctx		 ctx;
 	const char *const	*c;
+	struct scmp_arg_cmp	 a;
+	size_t			 i;
 
 	*count = 0;
 	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
@@ -251,6 +264,16 @@ lane_ctx(int *count)
 		    *c, count);
 	for (c = lane_eperm; *c != NULL; c++)
 		add_plain(ctx, SCMP_ACT_ERRNO(EPERM), *c, count);
+	/*
+	 * unshare(2) refused is not enough: clone(2) makes namespaces as
+	 * well.  clone3(2) keeps its flags in memory a filter cannot read,
+	 * so it is not there at all (ENOSYS), and libc falls back to clone.
+	 */
+	for (i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++) {
+		a = SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
+		add(ctx, SCMP_ACT_ERRNO(EPERM), "clone", 1, &a, count);
+	}
+	add_plain(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", count);
 	return (ctx);
 }
 
