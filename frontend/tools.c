@@ -117,6 +117,7 @@ static struct tool {
 		"from the previous page.\"}},\"additionalProperties\":false}",
 		"{\"type\":\"object\",\"properties\":{"
 		"\"count\":{\"type\":\"integer\",\"minimum\":0},"
+		"\"total\":{\"type\":\"integer\",\"minimum\":0},"
 		"\"dispatches\":{\"type\":\"array\",\"items\":" VIEW_SCHEMA "},"
 		"\"next_cursor\":{\"type\":\"string\"}},"
 		"\"required\":[\"count\",\"dispatches\"]}",
@@ -568,8 +569,14 @@ tools_reply(struct pending *p, struct mreader *r)
 		if (m_end(r) == -1)
 			BAD_REPLY(p);
 		o = json_object_new_object();
-		json_object_object_add(o, "count",
-		    json_object_new_int64(total));
+		/*
+		 * count is the length of dispatches, as it always was;
+		 * total only when this page is not the whole list.
+		 */
+		json_object_object_add(o, "count", json_object_new_int64(n));
+		if (total != n)
+			json_object_object_add(o, "total",
+			    json_object_new_int64(total));
 		json_object_object_add(o, "dispatches", arr);
 		if (p->offset + n < total) {
 			snprintf(cur, sizeof cur, "o%u", p->offset + n);

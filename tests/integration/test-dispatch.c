@@ -268,6 +268,7 @@ test_round_trips(void **state)
 	r = srv_call(s, "dispatch_list", "{}");
 	v = result_struct(r);
 	assert_int_equal(jget_int(v, "count"), 2);
+	assert_null(jget(v, "total"));
 	list = jget(v, "dispatches");
 	assert_int_equal(json_object_array_length(list), 2);
 	assert_string_equal(jget_str(json_object_array_get_idx(list, 0),

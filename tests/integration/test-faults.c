@@ -251,8 +251,9 @@ test_thousand_in_flight(void **state)
 	const char		*env[] = { "DISPATCH_MAX_RUNNING=1000", NULL };
 	struct srv		*s = srv_start_init(env);
 	struct json_object	*r, *recs, *rec;
-	char			 line[512];
-	int			 i, got = 0, finals, exits = 0;
+	char			 line[512], cursor[32];
+	const char		*next;
+	int			 i, got = 0, finals, exits = 0, pages, listed, n;
 	size_t			 k;
 	long			 rss;
 
@@ -296,6 +297,27 @@ test_thousand_in_flight(void **state)
 	json_object_put(recs);
 	finals = exits;
 	assert_int_equal(finals, 1000);
+	/* dispatch_list pages through all of them, 100 at a time. */
+	snprintf(cursor, sizeof cursor, "o0");
+	for (pages = 0, listed = 0; pages < 20; pages++) {
+		snprintf(line, sizeof line, "{\"cursor\":\"%s\"}", cursor);
+		r = srv_call(s, "dispatch_list", line);
+		rec = result_struct(r);
+		n = (int)json_object_array_length(jget(rec, "dispatches"));
+		assert_int_equal(jget_int(rec, "count"), n);
+		assert_int_equal(jget_int(rec, "total"), 1000);
+		listed += n;
+		next = jget_str(rec, "next_cursor");
+		if (next == NULL) {
+			json_object_put(r);
+			break;
+		}
+		assert_int_equal(n, 100);
+		snprintf(cursor, sizeof cursor, "%s", next);
+		json_object_put(r);
+	}
+	assert_int_equal(pages, 9);
+	assert_int_equal(listed, 1000);
 	srv_free(s);
 }
 
