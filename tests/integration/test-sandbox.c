@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <linux/filter.h>
+#include <dirent.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -60,7 +61,11 @@ test_proc_status(void **state)
 	struct srv	*s;
 	pid_t		 fe;
 	const char	*h;
-	char		*st;
+	char		*st, path[64], link[256];
+	DIR		*d;
+	struct dirent	*e;
+	ssize_t		 n;
+	int		 fd, nfds = 0;
 
 	if (!sandboxed_build())
 		skip();
@@ -75,6 +80,31 @@ test_proc_status(void **state)
 	assert_string_equal(status_field(fe, "Seccomp"), "2");
 	if (geteuid() == 0)
 		assert_string_equal(status_field(fe, "Uid"), "65534");
+	/*
+	 * Its descriptors: stdio, the channel, and the pair libevent makes
+	 * with the event base for signals, which carries nothing here.
+	 * Nothing else, and nothing that names a file.
+	 */
+	snprintf(path, sizeof path, "/proc/%ld/fd", (long)fe);
+	assert_non_null(d = opendir(path));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		fd = atoi(e->d_name);
+		snprintf(path, sizeof path, "/proc/%ld/fd/%d", (long)fe, fd);
+		n = readlink(path, link, sizeof link - 1);
+		assert_true(n > 0);
+		link[n] = '\0';
+		if (fd == 3)
+			assert_memory_equal(link, "socket:", 7);
+		else if (fd > 3 && strncmp(link, "pipe:", 5) != 0 &&
+		    strncmp(link, "socket:", 7) != 0)
+			fail_msg("frontend holds fd %d: %s", fd, link);
+		assert_true(fd <= 5);
+		nfds++;
+	}
+	closedir(d);
+	assert_true(nfds >= 4 && nfds <= 6);
 	/* A lane runs under the lane layer. */
 	h = dispatch_ok(s, "nash-forbes", "nash", "status");
 	json_object_put(wait_final(s, h, 10000));
