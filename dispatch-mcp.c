@@ -21,6 +21,7 @@
 #include "broker/allowlist.h"
 #include "broker/audit.h"
 #include "broker/broker.h"
+#include "broker/kmsg.h"
 #include "broker/spawn.h"
 #include "common/conf.h"
 #include "common/imsg.h"
@@ -213,6 +214,9 @@ main(int argc, char *argv[])
 	else if (!conf.sandbox)
 		log_warnx("this build applies no sandbox (sanitizers are "
 		    "enabled); it is for testing only");
+	/* Before the fork: a frontend killed at once is still named. */
+	if (conf.sandbox && !conf.sandbox_log)
+		kmsg_open();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("main: socketpair");
 	chan_setbuf(sv[0]);

@@ -22,6 +22,7 @@
 #include "broker/allowlist.h"
 #include "broker/audit.h"
 #include "broker/broker.h"
+#include "broker/kmsg.h"
 #include "broker/spawn.h"
 #include "common/imsg.h"
 #include "common/log.h"
@@ -572,12 +573,19 @@ reap_frontend(void)
 		return;
 	frontend_pid = -1;
 	frontend_status = status;
-	if (WIFSIGNALED(status)) {
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS) {
+		char	*call = kmsg_seccomp_culprit(pid);
+
+		log_warnx("frontend killed by SIGSYS (a system call its "
+		    "sandbox forbids%s%s; this is a bug or an attack)",
+		    call != NULL ? ": " : ", which the kernel's audit record "
+		    "type=1326 names", call != NULL ? call : "");
+		free(call);
+	} else if (WIFSIGNALED(status)) {
 		const char *name = signal_name(WTERMSIG(status));
 
-		log_warnx("frontend killed by %s%s", name != NULL ? name :
-		    "a signal", WTERMSIG(status) == SIGSYS ? " (a system call "
-		    "its sandbox forbids; this is a bug or an attack)" : "");
+		log_warnx("frontend killed by %s", name != NULL ? name :
+		    "a signal");
 	} else if (WEXITSTATUS(status) != 0)
 		log_warnx("frontend exited with status %d",
 		    WEXITSTATUS(status));

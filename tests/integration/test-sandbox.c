@@ -6,10 +6,14 @@
 #include "config.h"
 
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 
 #include <linux/filter.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,6 +213,57 @@ test_violation_ends_session(void **state)
 	srv_free(s);
 }
 
+/*
+ * What an attacker who owns the frontend would do: make a forbidden call
+ * from inside it.  The test stops the real frontend with ptrace, points
+ * it back at the system call instruction it sleeps in, with openat in
+ * rax, and lets it go.  The broker must name the call.
+ */
+static void
+test_real_violation_is_named(void **state)
+{
+#if defined(__x86_64__)
+	struct srv		*s;
+	struct user_regs_struct	 regs;
+	pid_t			 fe;
+	long			 insn;
+	int			 st;
+
+	if (!sandboxed_build() || geteuid() != 0)
+		skip();
+	s = srv_start_init(NULL);
+	fe = srv_frontend_pid(s);
+	assert_int_equal(ptrace(PTRACE_SEIZE, fe, NULL, NULL), 0);
+	assert_int_equal(ptrace(PTRACE_INTERRUPT, fe, NULL, NULL), 0);
+	assert_int_equal(waitpid(fe, &st, __WALL), fe);
+	assert_int_equal(ptrace(PTRACE_GETREGS, fe, NULL, &regs), 0);
+	/* Asleep in poll(2): the two bytes before rip are "syscall". */
+	errno = 0;
+	insn = ptrace(PTRACE_PEEKTEXT, fe, (void *)(regs.rip - 2), NULL);
+	assert_int_equal(errno, 0);
+	assert_int_equal(insn & 0xffff, 0x050f);
+	regs.rip -= 2;
+	regs.rax = SYS_openat;
+	regs.orig_rax = (unsigned long long)-1;	/* no restart fix-up */
+	regs.rdi = (unsigned long long)AT_FDCWD;
+	regs.rsi = 0;
+	assert_int_equal(ptrace(PTRACE_SETREGS, fe, NULL, &regs), 0);
+	assert_int_equal(ptrace(PTRACE_DETACH, fe, NULL, NULL), 0);
+	st = srv_wait(s, 10000);
+	assert_true(WIFEXITED(st));
+	assert_int_not_equal(WEXITSTATUS(st), 0);
+	/* The kernel's record names it where the kernel log is readable. */
+	if (access("/dev/kmsg", R_OK) == 0)
+		assert_non_null(strstr(srv_stderr(s), "sandbox forbids: openat "
+		    "(system call 257)"));
+	else
+		assert_non_null(strstr(srv_stderr(s), "type=1326"));
+	srv_free(s);
+#else
+	skip();
+#endif
+}
+
 static void
 test_sandbox_log_mode_is_loud(void **state)
 {
@@ -228,6 +283,7 @@ main(void)
 		cmocka_unit_test(test_proc_status),
 		cmocka_unit_test(test_print_sandbox_matches_loaded),
 		cmocka_unit_test(test_violation_ends_session),
+		cmocka_unit_test(test_real_violation_is_named),
 		cmocka_unit_test(test_sandbox_log_mode_is_loud),
 	};
 
