@@ -9,11 +9,13 @@
  *        driver overhead [-n runs] -a appendfile -- argv ...
  *        driver scale    [-n rounds] [-c count] -k k1,k2,... -- argv ...
  *        driver busy     [-l lanes] [-n rounds] [-k seq] -- argv ...
- *        driver report   results out.json
+ *        driver report   [-s] results out.json
  *
  * Every measuring command prints lines "key unit sample sample ...",
  * one sample per run or round; "report" reads a file of such lines (and
- * "meta key value" lines), prints the table and writes the JSON.
+ * "meta key value" lines, and "cmd step command" lines naming the step
+ * whose figures follow), prints the table and writes the JSON; with -s,
+ * it fails when one of our figures is missing.
  *
  * The server inherits the environment; BENCH_ORG and BENCH_REPO name the
  * allowlisted target, BENCH_STAMP the file lane-stamp writes, and
@@ -1215,6 +1217,7 @@ cmd_busy(int lanes, int rounds, int seq, char *const argv[])
 struct figure {
 	char	 key[64];
 	char	 unit[16];
+	int	 step;		/* index into steps[], -1 if none */
 	double	 v[MAX_SAMPLES];
 	int	 n;
 	double	 min;
@@ -1262,18 +1265,27 @@ static const struct row rows[] = {
 	    R_NONE, T_NONE, 0, NULL },
 	{ "RSS growth per record", "B/rec", "ours.rec_slope", NULL, NULL,
 	    R_NONE, T_NONE, 0, NULL },
-	{ "ping p50", "us", "ours.ping_p50", "peer.ping_p50",
-	    "limit.rt_p50", R_OURS_LIMIT, T_NONE, 0, NULL },
-	{ "ping p99", "us", "ours.ping_p99", "peer.ping_p99",
-	    "limit.rt_p99", R_OURS_LIMIT, T_NONE, 0, NULL },
+	/* ping never crosses the socketpair: it is held to the peers. */
+	{ "ping p50", "us", "ours.ping_p50", "peer.ping_p50", NULL,
+	    R_OURS_PEER, T_NONE, 0, NULL },
+	{ "ping p99", "us", "ours.ping_p99", "peer.ping_p99", NULL,
+	    R_OURS_PEER, T_NONE, 0, NULL },
 	{ "ping pipelined", "req/s", "ours.ping_rate", "peer.ping_rate",
-	    "limit.rt_rate", R_OURS_LIMIT, T_NONE, 0, NULL },
+	    NULL, R_OURS_PEER, T_NONE, 0, NULL },
 	{ "dispatch_status p50", "us", "ours.status_p50", NULL,
 	    "limit.rt_p50", R_OURS_LIMIT, T_OURS_LE, 50, "ours <= 50 us" },
 	{ "dispatch_status p99", "us", "ours.status_p99", NULL,
 	    "limit.rt_p99", R_OURS_LIMIT, T_NONE, 0, NULL },
 	{ "dispatch_status pipelined", "req/s", "ours.status_rate", NULL,
 	    "limit.rt_rate", R_OURS_LIMIT, T_NONE, 0, NULL },
+	{ "cold start -> initialize (peer 2)", "ms", "ours.cold_init",
+	    "peer2.cold_init", NULL, R_PEER_OURS, T_NONE, 0, NULL },
+	{ "total RSS, idle (peer 2)", "MiB", "ours.rss_idle",
+	    "peer2.rss_idle", NULL, R_OURS_PEER, T_NONE, 0, NULL },
+	{ "total PSS, idle (peer 2)", "MiB", "ours.pss_idle",
+	    "peer2.pss_idle", NULL, R_OURS_PEER, T_NONE, 0, NULL },
+	{ "ping p50 (peer 2)", "us", "ours.ping_p50", "peer2.ping_p50",
+	    NULL, R_OURS_PEER, T_NONE, 0, NULL },
 	{ "dispatch -> lane 1st instruction", "ms", "ours.disp_lane", NULL,
 	    "limit.disp_total", R_OURS_LIMIT, T_RATIO_LE, 1.5,
 	    "ours/limit <= 1.5" },
@@ -1309,6 +1321,9 @@ static const char *const ratio_names[] = {
 
 static struct figure	 figs[MAX_FIGURES];
 static int		 nfigs;
+/* "cmd NAME COMMAND": the step that printed the figures after it. */
+static char		*steps[MAX_META][2];
+static int		 nsteps;
 static char		*meta[MAX_META][2];
 static int		 nmeta;
 
@@ -1349,6 +1364,18 @@ load(const char *path)
 			nmeta++;
 			continue;
 		}
+		if (strncmp(line, "cmd ", 4) == 0) {
+			p = line + 4;
+			if (nsteps == MAX_META || (end = strchr(p, ' ')) ==
+			    NULL)
+				continue;
+			*end++ = '\0';
+			if ((steps[nsteps][0] = strdup(p)) == NULL ||
+			    (steps[nsteps][1] = strdup(end)) == NULL)
+				die("strdup");
+			nsteps++;
+			continue;
+		}
 		if ((k = strtok_r(line, " ", &save)) == NULL ||
 		    (u = strtok_r(NULL, " ", &save)) == NULL)
 			continue;
@@ -1358,6 +1385,7 @@ load(const char *path)
 			g = &figs[nfigs++];
 			snprintf(g->key, sizeof g->key, "%s", k);
 			snprintf(g->unit, sizeof g->unit, "%s", u);
+			g->step = nsteps - 1;
 		}
 		while ((p = strtok_r(NULL, " ", &save)) != NULL &&
 		    g->n < MAX_SAMPLES) {
@@ -1421,7 +1449,7 @@ json_fig(FILE *f, const struct figure *g)
 }
 
 static int
-cmd_report(const char *in, const char *out)
+cmd_report(const char *in, const char *out, int strict)
 {
 	const struct row	*w;
 	struct figure		*o, *p, *l, *g;
@@ -1502,13 +1530,19 @@ cmd_report(const char *in, const char *out)
 	    "ratios and targets use the medians\n");
 	printf("targets: %d MET, %d MISSED, %d n/a\n", nmet, nmissed, nna);
 
-	printf("\n%-30s %-6s %4s %12s %12s %12s\n", "measurement", "unit",
-	    "n", "min", "median", "max");
+	printf("\n%-30s %-6s %4s %12s %12s %12s  %s\n", "measurement",
+	    "unit", "n", "min", "median", "max", "step");
 	for (j = 0; j < nfigs; j++) {
 		g = &figs[j];
-		printf("%-30s %-6s %4d %12.4g %12.4g %12.4g\n", g->key,
-		    g->unit, g->n, g->min, g->med, g->max);
+		printf("%-30s %-6s %4d %12.4g %12.4g %12.4g  %s\n", g->key,
+		    g->unit, g->n, g->min, g->med, g->max, g->step >= 0 ?
+		    steps[g->step][0] : "");
 	}
+	printf("\nsteps, each reproducible alone (helpers built from "
+	    "bench/*.c, environment as in\nbench/run.sh, $WORK its work "
+	    "directory):\n");
+	for (j = 0; j < nsteps; j++)
+		printf("  %-12s %s\n", steps[j][0], steps[j][1]);
 
 	if ((f = fopen(out, "w")) == NULL)
 		die("open %s: %s", out, strerror(errno));
@@ -1526,6 +1560,11 @@ cmd_report(const char *in, const char *out)
 		json_str(f, g->key);
 		fprintf(f, ": {\"unit\": ");
 		json_str(f, g->unit);
+		fprintf(f, ", \"command\": ");
+		if (g->step >= 0)
+			json_str(f, steps[g->step][1]);
+		else
+			fprintf(f, "null");
 		fprintf(f, ", \"n\": %d, \"min\": %.6g, \"median\": %.6g, "
 		    "\"max\": %.6g, \"samples\": [", g->n, g->min, g->med,
 		    g->max);
@@ -1572,6 +1611,15 @@ cmd_report(const char *in, const char *out)
 	    "\"na\": %d}\n}\n", nmet, nmissed, nna);
 	if (fclose(f) == EOF)
 		die("write %s: %s", out, strerror(errno));
+	/* Strict: each of our figures must have been measured. */
+	for (i = 0; strict && i < sizeof rows / sizeof rows[0]; i++) {
+		o = fig(rows[i].ours);
+		if (rows[i].ours != NULL && (o == NULL || o->n == 0)) {
+			fprintf(stderr, "report: no figure for '%s'\n",
+			    rows[i].label);
+			return (1);
+		}
+	}
 	return (0);
 }
 
@@ -1588,7 +1636,7 @@ usage(void)
 	    "       driver scale [-n rounds] [-c count] -k k1,k2,... -- "
 	    "argv ...\n"
 	    "       driver busy [-l lanes] [-n rounds] [-k seq] -- argv ...\n"
-	    "       driver report results out.json\n");
+	    "       driver report [-s] results out.json\n");
 	exit(2);
 }
 
@@ -1607,9 +1655,11 @@ main(int argc, char *argv[])
 		usage();
 	cmd = argv[1];
 	if (strcmp(cmd, "report") == 0) {
+		if (argc == 5 && strcmp(argv[2], "-s") == 0)
+			return (cmd_report(argv[3], argv[4], 1));
 		if (argc != 4)
 			usage();
-		return (cmd_report(argv[2], argv[3]));
+		return (cmd_report(argv[2], argv[3], 0));
 	}
 	argc--;
 	argv++;

@@ -1,23 +1,31 @@
 #!/bin/sh
 # The dispatch-mcp benchmark: cold start, memory, latency and
-# throughput, dispatch overhead and scale, against the reference MCP
-# server (@modelcontextprotocol/server-everything, pinned in
-# package.json) and against bare-C floors.  Prints a table and writes
-# BENCH_OUT (JSON).  Runs in a few minutes on 2 cores and stops by
-# itself: every driver run is bounded by its own time limit.
+# throughput, dispatch overhead and scale, against MCP servers a user
+# might pick instead (the reference server-everything and
+# server-memory, pinned in package.json) and against bare-C floors.
+# Prints a table and writes BENCH_OUT (JSON).  Runs in a few minutes on
+# 2 cores and stops by itself: every driver run is bounded by its own
+# time limit.
 #
 # Environment: DISPATCH_MCP_BIN (required), BENCH_OUT (default
-# ./bench-results.json), CC (default cc), BENCH_NODE (default node).
-# Without npm or the registry, the peer columns are n/a.
+# ./bench-results.json), BENCH_DEPS (where npm installs the peers, kept
+# between runs; default ./bench-deps), CC (default cc), BENCH_NODE
+# (default node).  Without npm or the registry, the peer columns are
+# n/a.  BENCH_SMOKE=1 runs every step of ours once, small and without
+# the peers, in about ten seconds: it checks that the benchmark works,
+# and its figures mean nothing.
 set -eu
 
 src=$(cd "$(dirname "$0")" && pwd)
 bin=${DISPATCH_MCP_BIN:?set DISPATCH_MCP_BIN to the dispatch-mcp binary}
 out=${BENCH_OUT:-$PWD/bench-results.json}
+deps=${BENCH_DEPS:-$PWD/bench-deps}
+smoke=${BENCH_SMOKE:-}
 cc=${CC:-cc}
 node=${BENCH_NODE:-node}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 case $out in /*) ;; *) out=$PWD/$out ;; esac
+case $deps in /*) ;; *) deps=$PWD/$deps ;; esac
 [ -x "$bin" ] || { echo "bench: $bin is not executable" >&2; exit 1; }
 
 # A fixed server configuration: nothing inherited from the caller.
@@ -48,10 +56,14 @@ meta() {
 	printf 'meta %s %s\n' "$1" "$2" >> "$res"
 }
 
-# Run one step in the background, so that the traps can stop it.
+# Run one step in the background, so that the traps can stop it.  Its
+# command goes in the results first, as the figures' way to reproduce.
 run() {	# name command ...
 	name=$1
 	shift
+	printf 'cmd %s %s\n' "$name" "$*" | sed -e "s|$work/bin/||g" \
+	    -e "s|$deps/node_modules/||g" -e "s|$work|\$WORK|g" \
+	    -e "s|$bin|dispatch-mcp|g" >> "$res"
 	printf 'bench: %s\n' "$name"
 	"$@" >> "$res" 2>> "$work/$name.err" &
 	child=$!
@@ -74,24 +86,42 @@ for c in "$src"/*.c; do
 done
 drv=$work/bin/driver
 
-# The peer, pinned by package-lock.json; n/a if it cannot be installed.
+# The peers, pinned by package-lock.json and installed once into BENCH_DEPS
+# (git-ignored); n/a if they cannot be installed.
 peer=
-mkdir "$work/peer"
-cp "$src/package.json" "$src/package-lock.json" "$src/.npmrc" "$work/peer/"
-if command -v npm >/dev/null 2>&1 && command -v "$node" >/dev/null 2>&1
+peer2=
+if [ -n "$smoke" ]; then
+	printf 'bench: smoke run: ours only, one small run per step\n'
+elif command -v npm >/dev/null 2>&1 && command -v "$node" >/dev/null 2>&1
 then
-	printf 'bench: npm ci (the peer)\n'
-	( cd "$work/peer" && exec timeout 300 npm ci --silent \
-	    --fetch-retries=1 --fetch-timeout=30000 ) \
-	    > "$work/npm.log" 2>&1 &
-	child=$!
-	if wait "$child"; then
-		peer=$work/peer/node_modules/@modelcontextprotocol/server-everything
+	mkdir -p "$deps"
+	if cmp -s "$src/package-lock.json" "$deps/package-lock.json" &&
+	    [ -d "$deps/node_modules" ]; then
+		printf 'bench: the peers are installed in %s\n' "$deps"
+		ok=yes
 	else
-		tail -n 5 "$work/npm.log" | sed 's/^/    /'
-		printf 'bench: npm could not install the peer: its columns are n/a\n'
+		rm -rf "$deps/node_modules"
+		cp "$src/package.json" "$src/package-lock.json" \
+		    "$src/.npmrc" "$deps/"
+		printf 'bench: npm ci (the peers) in %s\n' "$deps"
+		( cd "$deps" && exec timeout 300 npm ci --silent \
+		    --fetch-retries=1 --fetch-timeout=30000 ) \
+		    > "$work/npm.log" 2>&1 &
+		child=$!
+		if wait "$child"; then
+			ok=yes
+		else
+			ok=
+			rm -f "$deps/package-lock.json"
+			tail -n 5 "$work/npm.log" | sed 's/^/    /'
+			printf 'bench: npm could not install the peers: their columns are n/a\n'
+		fi
+		child=
 	fi
-	child=
+	if [ -n "$ok" ]; then
+		peer=$deps/node_modules/@modelcontextprotocol/server-everything
+		peer2=$deps/node_modules/@modelcontextprotocol/server-memory
+	fi
 else
 	printf 'bench: no npm or node: the peer columns are n/a\n'
 fi
@@ -120,8 +150,47 @@ if [ -n "$peer" ]; then
 	meta peer "@modelcontextprotocol/server-everything $(sed -n \
 	    's/^ *"version": *"\([^"]*\)".*/\1/p' "$peer/package.json" |
 	    head -n 1)"
+	meta peer2 "@modelcontextprotocol/server-memory $(sed -n \
+	    's/^ *"version": *"\([^"]*\)".*/\1/p' "$peer2/package.json" |
+	    head -n 1)"
 	meta node "$("$node" --version)"
 	peer_argv="$node $peer/dist/index.js stdio"
+	# server-memory keeps its graph in a file; this one is never written.
+	export MEMORY_FILE_PATH="$work/memory.jsonl"
+	peer2_argv="$node $peer2/dist/index.js"
+fi
+
+if [ -n "$smoke" ]; then
+	step cold lane-stamp
+	run cold-ours "$drv" cold -n 3 -T 30 -t ours -- "$bin"
+	run cold-limit "$drv" cold -n 3 -T 30 -i -t limit -- \
+	    "$work/bin/echo1"
+	step mem lane-stamp
+	run mem-ours "$drv" mem -s -n 1 -R 100 -T 60 -t ours -- "$bin"
+	step lat lane-stamp
+	run lat-ours "$drv" lat -s -n 1 -k 200 -p 2000 -T 60 -t ours -- \
+	    "$bin"
+	run lat-limit "$work/bin/sockpair" -r 1 -k 200 -p 2000 -s 64
+	step overhead lane-stamp
+	run overhead env BENCH_STAMP="$work/overhead/stamp" \
+	    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n 3 -T 60 \
+	    -a "$work/overhead/append.log" -- "$bin"
+	step scale lane-stamp
+	run scale "$drv" scale -n 1 -c 20 -k 1,16,256 -T 60 -- "$bin"
+	step busy lane-sleep
+	run busy "$drv" busy -l 50 -n 1 -k 200 -T 60 -- "$bin"
+	if [ -n "$failed" ]; then
+		printf 'bench: smoke: failed steps:%s\n' "$failed"
+		exit 1
+	fi
+	mkdir -p "$(dirname "$out")"
+	"$drv" report -s "$res" "$out" > "$work/report.txt" || {
+		cat "$work/report.txt"
+		exit 1
+	}
+	printf 'bench: smoke run passed in %d s (figures not kept)\n' \
+	    $(($(date +%s) - started))
+	exit 0
 fi
 
 # 1. Cold start: process start -> initialize (and -> tools/list).
@@ -131,6 +200,8 @@ run cold-limit "$drv" cold -n 20 -T 60 -i -t limit -- "$work/bin/echo1"
 if [ -n "$peer" ]; then
 	# shellcheck disable=SC2086
 	run cold-peer "$drv" cold -n 10 -T 180 -t peer -- $peer_argv
+	# shellcheck disable=SC2086
+	run cold-peer2 "$drv" cold -n 10 -T 180 -t peer2 -- $peer2_argv
 fi
 
 # 2. Memory: idle, after 10,000 requests, with 1,000 records held.
@@ -139,6 +210,8 @@ run mem-ours "$drv" mem -s -n 3 -R 1000 -T 240 -t ours -- "$bin"
 if [ -n "$peer" ]; then
 	# shellcheck disable=SC2086
 	run mem-peer "$drv" mem -n 3 -T 180 -t peer -- $peer_argv
+	# shellcheck disable=SC2086
+	run mem-peer2 "$drv" mem -n 3 -T 180 -t peer2 -- $peer2_argv
 fi
 
 # 3. Latency and throughput: ping, dispatch_status; the socketpair floor.
@@ -148,6 +221,9 @@ if [ -n "$peer" ]; then
 	# shellcheck disable=SC2086
 	run lat-peer "$drv" lat -n 5 -k 2000 -p 20000 -T 180 -t peer -- \
 	    $peer_argv
+	# shellcheck disable=SC2086
+	run lat-peer2 "$drv" lat -n 5 -k 2000 -p 20000 -T 180 -t peer2 -- \
+	    $peer2_argv
 fi
 run lat-limit "$work/bin/sockpair" -r 5 -k 2000 -p 20000 -s 64
 
