@@ -197,6 +197,7 @@ struct child {
 	const struct config	*conf;
 	const struct lane_args	*la;
 	const int		*fds;
+	pid_t			 parent;	/* the broker, or us */
 	volatile int		 err;	/* errno of a failed exec */
 };
 
@@ -216,6 +217,13 @@ lane_child(void *arg)
 
 	/* The lane's own session: the timeout kills the group. */
 	if (setsid() == -1)
+		goto fail;
+	/*
+	 * A broker killed outright (SIGKILL, the OOM killer) takes its
+	 * lanes' leaders along: nothing would time them out or audit them.
+	 * Checked after, as the broker may have gone before the prctl.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != c->parent)
 		goto fail;
 	/* Move the three out of the way before placing them. */
 	for (i = 0; i < 3; i++) {
@@ -267,6 +275,7 @@ lane_clone(const struct config *conf, const struct lane_args *la,
 	c.conf = conf;
 	c.la = la;
 	c.fds = fds;
+	c.parent = as_sibling ? getppid() : getpid();
 	c.err = 0;
 	/* No handler may run on the child's borrowed stack. */
 	sigfillset(&all);

@@ -16,6 +16,10 @@
 #define MAX_OUT_QUEUE_BYTES	(8U * 1024 * 1024)
 /* Requests waiting on the broker; past this, stdin is not read. */
 #define MAX_INFLIGHT		1024
+/* A string progressToken, echoed in every notification. */
+#define MAX_PROGRESS_TOKEN_BYTES	256
+/* The requested protocol version echoed in a -32022 error. */
+#define MAX_ECHO_VERSION_BYTES	64
 #define MAX_BATCH_ENTRIES	64
 
 /* Tool arguments. */

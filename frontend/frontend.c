@@ -84,6 +84,13 @@ out_send(struct json_object *o)
 	json_object_put(o);
 }
 
+/* As many requests wait on the broker as it will hold: no more now. */
+int
+frontend_busy(void)
+{
+	return (npending >= MAX_INFLIGHT);
+}
+
 struct pending *
 pending_new(enum pend_kind kind, const struct rpc_ctx *ctx)
 {
@@ -289,8 +296,11 @@ input_pump(void)
 	char	*nl;
 	size_t	 linelen, used = 0;
 
-	while (npending < MAX_INFLIGHT &&
-	    evbuffer_get_length(outq) < MAX_OUT_QUEUE_BYTES) {
+	/*
+	 * Not bounded by the requests in flight: a request over that limit
+	 * is answered at once (frontend_busy), and ping always gets through.
+	 */
+	while (evbuffer_get_length(outq) < MAX_OUT_QUEUE_BYTES) {
 		nl = memchr(inbuf + used + inscan, '\n',
 		    inlen - used - inscan);
 		if (nl == NULL) {
@@ -332,8 +342,7 @@ input_pump(void)
 		return;
 	}
 	/* Back-pressure: stop reading while answers pile up. */
-	if (npending >= MAX_INFLIGHT ||
-	    evbuffer_get_length(outq) >= MAX_OUT_QUEUE_BYTES ||
+	if (evbuffer_get_length(outq) >= MAX_OUT_QUEUE_BYTES ||
 	    inlen == MAX_LINE_BYTES + 2) {
 		if (in_reading) {
 			event_del(&ev_in);
@@ -445,9 +454,12 @@ same_id(struct json_object *a, struct json_object *b)
 {
 	if (json_object_get_type(a) != json_object_get_type(b))
 		return (0);
+	/* With the length: "a\u0000b" and "a\u0000c" are two ids. */
 	if (json_object_is_type(a, json_type_string))
-		return (strcmp(json_object_get_string(a),
-		    json_object_get_string(b)) == 0);
+		return (json_object_get_string_len(a) ==
+		    json_object_get_string_len(b) &&
+		    memcmp(json_object_get_string(a), json_object_get_string(b),
+		    (size_t)json_object_get_string_len(a)) == 0);
 	return (json_object_get_int64(a) == json_object_get_int64(b));
 }
 

@@ -16,6 +16,7 @@
 #define RPC_METHOD_NOT_FOUND	-32601
 #define RPC_INVALID_PARAMS	-32602
 #define RPC_INTERNAL_ERROR	-32603
+#define RPC_SERVER_BUSY		-32000	/* implementation-defined */
 #define MCP_UNSUPPORTED_VERSION	-32022
 
 /* Protocol revisions we speak, oldest first. */
@@ -92,6 +93,7 @@ void	rpc_error(struct json_object *, int, const char *);
 /* A notification sent now, ahead of any answer. */
 void	rpc_notify(const char *, struct json_object *);
 void	batch_skip(struct batch *);
+int		 frontend_busy(void);
 struct pending	*pending_new(enum pend_kind, const struct rpc_ctx *);
 void	pending_progress(struct pending *, uint32_t, const char *);
 int	pending_id_in_use(struct json_object *);

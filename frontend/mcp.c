@@ -298,8 +298,10 @@ modern_envelope(struct rpc_ctx *ctx, struct json_object *meta)
 	if (i == sizeof modern_versions / sizeof modern_versions[0]) {
 		data = json_object_new_object();
 		json_object_object_add(data, "supported", version_list());
+		/* The client's word, cut: the answer must stay small. */
 		json_object_object_add(data, "requested",
-		    json_object_new_string(want));
+		    json_object_new_string_len(want, (int)utf8_cut(want,
+		    strlen(want), MAX_ECHO_VERSION_BYTES)));
 		rpc_fail(ctx, MCP_UNSUPPORTED_VERSION,
 		    "Unsupported protocol version", data);
 		return (-1);
@@ -401,6 +403,13 @@ handle_message(struct json_object *msg, struct batch *batch)
 			rpc_fail(&ctx, RPC_INVALID_PARAMS, "Invalid params: "
 			    "progressToken must be a string or an integer",
 			    NULL);
+			return;
+		}
+		/* Echoed in every progress notification: kept short. */
+		if (json_object_is_type(v, json_type_string) &&
+		    json_object_get_string_len(v) > MAX_PROGRESS_TOKEN_BYTES) {
+			rpc_fail(&ctx, RPC_INVALID_PARAMS, "Invalid params: "
+			    "progressToken is longer than 256 bytes", NULL);
 			return;
 		}
 		ctx.progress = v;

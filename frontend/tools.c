@@ -241,6 +241,13 @@ tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 		    "Invalid params: arguments must be an object", NULL);
 		return;
 	}
+	/* Every tool waits on the broker: refused, not queued, when full. */
+	if (frontend_busy()) {
+		rpc_fail(ctx, RPC_SERVER_BUSY, "Server busy: 1024 requests are "
+		    "waiting on the broker; retry when some are answered",
+		    NULL);
+		return;
+	}
 	for (i = 0; i < NTOOLS; i++) {
 		/* Compared with its length: "x\u0000y" is no tool's name. */
 		if ((size_t)json_object_get_string_len(name) ==

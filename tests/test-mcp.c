@@ -160,6 +160,12 @@ same_id(struct json_object *a, struct json_object *b)
 }
 
 int
+frontend_busy(void)
+{
+	return (npends >= MAX_INFLIGHT);
+}
+
+int
 pending_id_in_use(struct json_object *id)
 {
 	size_t	i;

@@ -22,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "common/util.h"
 #include "tests/integration/harness.h"
 
 /* ASan's shadow memory and quarantine are not ours to count. */
@@ -64,23 +65,40 @@ static void
 test_broker_killed_mid_burst(void **state)
 {
 	struct srv	*s = srv_start_init(NULL);
-	char		 h[64];
-	int		 st, errors = 0;
+	char		 h[64], *pidtxt, line[512];
+	pid_t		 lane;
+	int		 st, errors = 0, i;
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "sleep 30"));
-	/* Long-polls in flight, and a burst behind them. */
-	srv_send(s, "{\"jsonrpc\":\"2.0\",\"id\":9000,\"method\":\"tools/call\","
-	    "\"params\":{\"name\":\"dispatch_list\",\"arguments\":{}}}");
+	for (i = 0; i < 200 && srv_count_files(s, ".started") < 1; i++)
+		sleep_ms(50);
+	/* A long-poll in flight, and a burst behind it. */
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":9000,"
+	    "\"method\":\"tools/call\",\"params\":{\"name\":"
+	    "\"dispatch_result\",\"arguments\":{\"handle\":\"%s\","
+	    "\"wait_seconds\":30}}}", h);
+	srv_send(s, line);
 	burst(s, 2000, 1);
+	sleep_ms(200);
 	kill(s->pid, SIGKILL);
 	drain_all(s, &errors);
 	/* The frontend noticed, said so, and went; nothing hangs. */
 	st = srv_wait(s, 10000);
 	assert_true(WIFSIGNALED(st));
-	assert_non_null(strstr(srv_stderr(s), "broker"));
+	/* The long-poll, which waited on the broker, got an error. */
+	assert_true(errors >= 1);
+	assert_non_null(strstr(srv_stderr(s), "peer closed the channel"));
 	/* The lane ran with its record already on disk. */
 	assert_int_equal(audit_count(s, "dispatch"), 1);
+	/* And its leader did not outlive the broker. */
+	pidtxt = srv_file(s, h, "pid", NULL);
+	assert_non_null(pidtxt);
+	lane = (pid_t)atol(pidtxt);
+	free(pidtxt);
+	for (i = 0; i < 100 && pid_alive(lane); i++)
+		sleep_ms(50);
+	assert_false(pid_alive(lane));
 	srv_free(s);
 }
 
@@ -321,6 +339,67 @@ test_thousand_in_flight(void **state)
 	srv_free(s);
 }
 
+/*
+ * ping is answered at any time: past the limit of requests waiting on
+ * the broker, new tool calls are refused at once, not left unread.
+ * And two string ids that differ only after a NUL are two requests.
+ */
+static void
+test_ping_past_the_inflight_limit(void **state)
+{
+	struct srv		*s = srv_start_init(NULL);
+	struct json_object	*r, *e, *id;
+	char			 h[64], line[512];
+	int			 i, busy = 0, got_ping = 0, ok = 0;
+	uint64_t		 t0;
+
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "sleep 20"));
+	for (i = 0; i < 2; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":"
+		    "\"a\\u0000%c\",\"method\":\"tools/call\",\"params\":{"
+		    "\"name\":\"dispatch_result\",\"arguments\":{\"handle\":"
+		    "\"%s\",\"wait_seconds\":1}}}", 'b' + i, h);
+		srv_send(s, line);
+	}
+	for (i = 0; i < 2; i++) {
+		r = srv_recv(s, 10000);
+		assert_non_null(r);
+		assert_null(jget(r, "error"));
+		assert_false(result_is_error(r));
+		id = jget(r, "id");
+		assert_int_equal(json_object_get_string_len(id), 3);
+		ok |= 1 << (json_object_get_string(id)[2] - 'b');
+		json_object_put(r);
+	}
+	assert_int_equal(ok, 3);
+	/* 1030 long-polls: 1024 wait on the broker, 6 are refused. */
+	for (i = 0; i < 1030; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
+		    "\"method\":\"tools/call\",\"params\":{\"name\":"
+		    "\"dispatch_result\",\"arguments\":{\"handle\":\"%s\","
+		    "\"wait_seconds\":30}}}", 20000 + i, h);
+		srv_send(s, line);
+	}
+	srv_send(s, "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}");
+	t0 = now_ms();
+	while (!got_ping && (r = srv_recv(s, 5000)) != NULL) {
+		if ((e = jget(r, "error")) != NULL) {
+			assert_int_equal(jget_int(e, "code"), -32000);
+			assert_non_null(strstr(jget_str(e, "message"),
+			    "busy"));
+			busy++;
+		} else if (json_object_is_type(jget(r, "id"),
+		    json_type_string))
+			got_ping = 1;
+		json_object_put(r);
+	}
+	assert_true(got_ping);
+	assert_true(now_ms() - t0 < 5000);
+	assert_int_equal(busy, 6);
+	srv_free(s);
+}
+
 static void
 test_nothing_lost_on_kill(void **state)
 {
@@ -395,6 +474,7 @@ main(void)
 		cmocka_unit_test(test_gigabyte_of_output),
 		cmocka_unit_test(test_fork_bomb_is_bounded),
 		cmocka_unit_test(test_thousand_in_flight),
+		cmocka_unit_test(test_ping_past_the_inflight_limit),
 		cmocka_unit_test(test_nothing_lost_on_kill),
 	};
 

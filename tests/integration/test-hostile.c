@@ -1073,9 +1073,10 @@ keys_line(int id, int dup)
 static void
 test_sizes(void **state)
 {
-	struct srv	*s = start(1);
-	struct hcase	 c;
-	char		*line, *task, *p;
+	struct srv		*s = start(1);
+	struct hcase		 c;
+	struct json_object	*r;
+	char			*line, *task, *p;
 
 	(void)state;
 	/* Exactly the limit: answered. */
@@ -1164,6 +1165,35 @@ test_sizes(void **state)
 	c.msg = "duplicate key";
 	run_case(s, &c);
 	free(line);
+
+	/* A 300-byte progressToken: refused, as every notification would
+	 * carry it. */
+	line = repeat("a", 300, "{\"jsonrpc\":\"2.0\",\"id\":82,\"method\":"
+	    "\"ping\",\"params\":{\"_meta\":{\"progressToken\":\"", "\"}}}");
+	assert_non_null(line);
+	memset(&c, 0, sizeof c);
+	c.name = "progressToken of 300 bytes";
+	c.line = line;
+	c.kind = K_RPC_ERROR;
+	c.code = -32602;
+	c.id = "82";
+	c.msg = "progressToken";
+	run_case(s, &c);
+	free(line);
+	/* A 2 MiB protocol version: -32022, with 64 bytes of it echoed. */
+	line = repeat("x", 2 * 1024 * 1024, "{\"jsonrpc\":\"2.0\",\"id\":83,"
+	    "\"method\":\"tools/list\",\"params\":{\"_meta\":{"
+	    "\"io.modelcontextprotocol/clientCapabilities\":{},"
+	    "\"io.modelcontextprotocol/protocolVersion\":\"", "\"}}}");
+	assert_non_null(line);
+	srv_send(s, line);
+	free(line);
+	r = srv_recv(s, 10000);
+	assert_non_null(r);
+	assert_int_equal(jget_int(jget(r, "error"), "code"), -32022);
+	assert_int_equal(strlen(jget_str(jget(jget(r, "error"), "data"),
+	    "requested")), 64);
+	json_object_put(r);
 
 	/* 8000 four-byte characters: accepted, delivered byte for byte. */
 	task = repeat("\xf0\x9f\x98\x80", 8000, "", "");
