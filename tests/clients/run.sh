@@ -56,6 +56,7 @@ conformance() {
 	if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null 2>&1; then
 		echo "conformance: skipped (needs root and ip(8) for its" \
 		    "network namespace)"
+		[ "${CI:-}" = true ] && return 1
 		return 0
 	fi
 	ip netns add "$ns" || return 1

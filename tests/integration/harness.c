@@ -381,15 +381,35 @@ kill_lanes(struct srv *s)
 	closedir(d);
 }
 
+/*
+ * A sanitizer build reports at exit: a leak, a bad access or undefined
+ * behaviour in a server makes its test fail here, whatever it asserted.
+ */
+static void
+check_sanitizers(struct srv *s)
+{
+	char	*err = read_file(s->errpath, NULL), *p;
+
+	if (err == NULL)
+		return;
+	if ((p = strstr(err, "Sanitizer")) != NULL ||
+	    (p = strstr(err, "runtime error:")) != NULL)
+		die("the server's stderr holds a sanitizer report:\n%.2000s",
+		    p);
+	free(err);
+}
+
 void
 srv_free(struct srv *s)
 {
 	char	cmd[400];
 
-	if (!s->exited) {
+	/* End the session as a client does, so that sanitizers report. */
+	if (!s->exited && srv_close(s, 5000) == -1) {
 		kill(s->pid, SIGKILL);
 		waitpid(s->pid, &s->status, 0);
 	}
+	check_sanitizers(s);
 	kill_lanes(s);
 	if (s->in != -1)
 		close(s->in);

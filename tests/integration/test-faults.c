@@ -158,6 +158,7 @@ test_audit_log_fills_up(void **state)
 {
 	struct srv		*s;
 	struct json_object	*r, *args;
+	char			 args_txt[256];
 	int			 refused = 0, i;
 
 	/* The log may grow to 3000 bytes and no further. */
@@ -191,6 +192,15 @@ test_audit_log_fills_up(void **state)
 	    audit_count(s, "dispatch"));
 	r = srv_call(s, "dispatch_list", "{}");
 	assert_int_equal(jget_int(result_struct(r), "count"), 10 - refused);
+	/* An accepted dispatch still answers status and result. */
+	snprintf(args_txt, sizeof args_txt, "{\"handle\":\"%s\","
+	    "\"wait_seconds\":10}", jget_str(json_object_array_get_idx(
+	    jget(result_struct(r), "dispatches"), 0), "handle"));
+	json_object_put(r);
+	r = srv_call(s, "dispatch_result", args_txt);
+	assert_false(result_is_error(r));
+	assert_string_not_equal(jget_str(result_struct(r), "status"),
+	    "running");
 	json_object_put(r);
 	r = srv_request(s, "ping", NULL);
 	assert_non_null(jget(r, "result"));
@@ -405,13 +415,14 @@ test_nothing_lost_on_kill(void **state)
 {
 	const char	*env[] = { "DISPATCH_MAX_RUNNING=200", NULL };
 	struct srv	*s = srv_start_init(env);
-	char		 line[1400], *a, *buf, *p;
+	char		 line[1400], *a, *buf, *p, out[4096];
 	pid_t		 fe = srv_frontend_pid(s);
 	DIR		*d;
 	struct dirent	*e;
+	FILE		*f;
 	char		 dir[600];
 	size_t		 len;
-	int		 i, started = 0, lines = 0;
+	int		 i, st, started = 0, lines = 0;
 
 	for (i = 0; i < 200; i++) {
 		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":%d,"
@@ -459,6 +470,18 @@ test_nothing_lost_on_kill(void **state)
 	}
 	assert_true(lines >= started);
 	free(buf);
+	/* And the verifier finds the chain whole, or whole but torn. */
+	snprintf(line, sizeof line, "'%s' audit verify '%s' 2>&1", bin_path(),
+	    s->audit);
+	assert_non_null(f = popen(line, "r"));
+	len = fread(out, 1, sizeof out - 1, f);
+	out[len] = '\0';
+	st = pclose(f);
+	assert_true(WIFEXITED(st));
+	if (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 2)
+		fail_msg("audit verify: %s", out);
+	assert_true(strstr(out, "ok: ") != NULL || strstr(out, "torn: ") !=
+	    NULL);
 	srv_free(s);
 }
 
