@@ -404,6 +404,9 @@ verify(int argc, char **argv)
 	free(heads);
 	free(seen);
 	free(slots);
+	seen = NULL;
+	slots = NULL;
+	nseen = capseen = nslots = 0;
 	return (rc);
 }
 

@@ -16,6 +16,7 @@
 #include "common/limits.h"
 #include "common/proto.h"
 #include "common/utf8.h"
+#include "common/util.h"
 #include "common/validate.h"
 #include "frontend/frontend.h"
 
@@ -124,21 +125,78 @@ pending_cancel(struct json_object *id)
 {
 }
 
-/* Answer every request the way a broker would refuse it. */
+int
+frontend_busy(void)
+{
+	return (npends >= MAX_INFLIGHT);
+}
+
+/* The last input line: the lane's output in the answers below. */
+static const char	*cur_line;
+static size_t		 cur_len;
+
+static void
+fake_view(struct dview *v, uint32_t seed, int with_result)
+{
+	static char	detail[MAX_DETAIL_BYTES * 3 + 1];
+
+	memset(v, 0, sizeof *v);
+	memcpy(v->handle, "dsp-0123456789abcdef0123456789abcdef",
+	    HANDLE_BYTES);
+	strlcpy(v->orguser, "nash-forbes", sizeof v->orguser);
+	strlcpy(v->repo, "nash", sizeof v->repo);
+	strlcpy(v->github, "owner/nash", sizeof v->github);
+	v->status = seed % 4;
+	v->requested_ms = 1700000000000ULL + seed;
+	if (!with_result)
+		return;
+	v->with_result = 1;
+	v->has_returncode = seed % 2;
+	v->returncode = (int32_t)(seed % 256) - 1;
+	v->signal = seed % 3 == 0 ? 9 : 0;
+	v->finished_ms = v->status == 0 ? 0 : v->requested_ms + seed % 1000;
+	v->duration_ms = seed % 100000;
+	/* What the broker sends is valid UTF-8 within the tail's bound. */
+	v->detail_len = utf8_sanitize(detail, sizeof detail, cur_line,
+	    cur_len > MAX_DETAIL_BYTES / 3 ? MAX_DETAIL_BYTES / 3 : cur_len);
+	v->detail = detail;
+}
+
+/*
+ * Answer every request as a broker might: refusals, and views and pages
+ * built around the input, so the rendering of answers is fuzzed too.
+ */
 static void
 drain(void)
 {
 	struct mbuf	m;
 	struct mreader	r;
+	struct dview	v;
 	size_t		i;
+	uint32_t	k, n;
 
 	for (i = 0; i < npends; i++) {
 		struct pending *p = pends[i];
+		uint32_t seed = p->reqid * 2654435761U ^ (uint32_t)cur_len;
 
 		if (p->kind == PEND_REJECT)
 			m_init(&m, IMSG_ACK, p->reqid);
-		else
+		else if (seed % 4 == 0)
 			proto_tool_error(&m, p->reqid, "unknown dispatch handle");
+		else if (p->kind == PEND_LIST) {
+			m_init(&m, IMSG_LIST_PAGE, p->reqid);
+			n = seed % 5;
+			m_put_u32(&m, n + seed % 300);
+			m_put_u32(&m, n);
+			for (k = 0; k < n; k++) {
+				fake_view(&v, seed + k, 0);
+				proto_put_view(&m, &v);
+			}
+		} else {
+			m_init(&m, IMSG_VIEW, p->reqid);
+			fake_view(&v, seed, p->kind == PEND_RESULT);
+			proto_put_view(&m, &v);
+		}
 		if (m_open(&r, m.data, m.len) == -1)
 			abort();
 		tools_reply(p, &r);
@@ -169,6 +227,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (left > 0) {
 		nl = memchr(p, '\n', left);
 		n = nl != NULL ? (size_t)(nl - p) : left;
+		cur_line = p;
+		cur_len = n;
 		mcp_handle_line(p, n);
 		drain();
 		if (nl == NULL)
