@@ -57,6 +57,7 @@ static void	b_status(struct mreader *);
 static void	b_result(struct mreader *);
 static void	b_list(struct mreader *);
 static void	b_shutdown(struct mreader *);
+static void	b_cancel(struct mreader *);
 
 /*
  * What the frontend may ask, and when.  Anything else, or a message that
@@ -77,6 +78,7 @@ static const struct {
 	{ IMSG_RESULT, REQ_SHUTDOWN_OK, b_result },
 	{ IMSG_LIST, REQ_SHUTDOWN_OK, b_list },
 	{ IMSG_SHUTDOWN, REQ_SHUTDOWN_OK, b_shutdown },
+	{ IMSG_CANCEL, REQ_SHUTDOWN_OK, b_cancel },
 };
 
 static void	broker_begin_shutdown(const char *);
@@ -404,6 +406,32 @@ static void
 waiter_timeout(int fd, short what, void *arg)
 {
 	waiter_done(arg);
+}
+
+/*
+ * The client cancelled a long-poll: answer it now, as if its wait ran
+ * out.  One that already ended is gone, and that is no error.
+ */
+static void
+b_cancel(struct mreader *r)
+{
+	struct dispatch	*d;
+	struct waiter	*w;
+	char		 handle[HANDLE_BYTES + 1];
+	uint32_t	 zero;
+
+	if (proto_get_handle(r, handle, &zero) == -1 || zero != 0) {
+		broker_violation("frontend sent a malformed CANCEL");
+		return;
+	}
+	if ((d = find_dispatch(handle)) == NULL)
+		return;
+	TAILQ_FOREACH(w, &d->waiters, entry) {
+		if (w->id == r->id) {
+			waiter_done(w);
+			return;
+		}
+	}
 }
 
 static void

@@ -21,6 +21,7 @@ enum imsg_type {
 	IMSG_RESULT,		/* handle, wait_ms */
 	IMSG_LIST,		/* offset */
 	IMSG_SHUTDOWN,		/* stdin closed: wind down and say BYE */
+	IMSG_CANCEL,		/* handle: end the RESULT wait of this id now */
 	/* broker -> frontend */
 	IMSG_VIEW = 64,		/* one record, optionally with its result */
 	IMSG_LIST_PAGE,		/* total, count, that many views */

@@ -156,11 +156,12 @@ pending_progress(struct pending *p, uint32_t wait_ms, const char *handle)
 {
 	struct timeval	tv = { 1, 0 };
 
+	/* Kept for a cancel as well. */
+	p->wait_ms = wait_ms;
+	strlcpy(p->handle, handle, sizeof p->handle);
 	if (p->ctx.progress == NULL || wait_ms < 1000)
 		return;
-	p->wait_ms = wait_ms;
 	p->started_ms = mono_ms();
-	strlcpy(p->handle, handle, sizeof p->handle);
 	evtimer_assign(&p->progress_ev, base, progress_tick, p);
 	evtimer_add(&p->progress_ev, &tv);
 	p->progress_on = 1;
@@ -479,10 +480,21 @@ void
 pending_cancel(struct json_object *id)
 {
 	struct pending	*p;
+	struct mbuf	 m;
 
 	TAILQ_FOREACH(p, &pendings, entry) {
 		if (same_id(p->ctx.id, id) && !p->cancelled) {
 			p->cancelled = 1;
+			/*
+			 * A long-poll holds a place at the broker: have it
+			 * answer now (the answer is dropped), not when the
+			 * wait runs out.
+			 */
+			if (p->kind == PEND_RESULT && p->wait_ms > 0) {
+				proto_handle(&m, IMSG_CANCEL, p->reqid,
+				    p->handle, 0);
+				broker_send(&m);
+			}
 			if (p->progress_on)
 				evtimer_del(&p->progress_ev);
 			p->progress_on = 0;

@@ -80,6 +80,7 @@ broker_send(struct mbuf *m)
 		break;
 	case IMSG_STATUS:
 	case IMSG_RESULT:
+	case IMSG_CANCEL:
 		if (proto_get_handle(&r, h, &u) == -1)
 			abort();
 		break;

@@ -407,6 +407,25 @@ test_ping_past_the_inflight_limit(void **state)
 	assert_true(got_ping);
 	assert_true(now_ms() - t0 < 5000);
 	assert_int_equal(busy, 6);
+	/* Cancelled long-polls give their places back at once. */
+	for (i = 0; i < 1030; i++) {
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"method\":"
+		    "\"notifications/cancelled\",\"params\":{\"requestId\":"
+		    "%d}}", 20000 + i);
+		srv_send(s, line);
+	}
+	snprintf(line, sizeof line, "{\"handle\":\"%s\"}", h);
+	t0 = now_ms();
+	while ((r = srv_call(s, "dispatch_status", line)) != NULL &&
+	    jget(r, "error") != NULL && now_ms() - t0 < 5000) {
+		json_object_put(r);
+		sleep_ms(50);
+	}
+	assert_non_null(r);
+	assert_null(jget(r, "error"));
+	assert_string_equal(jget_str(result_struct(r), "status"), "running");
+	json_object_put(r);
+	assert_true(now_ms() - t0 < 5000);
 	srv_free(s);
 }
 
