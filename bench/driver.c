@@ -35,6 +35,7 @@
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -77,6 +78,10 @@ struct writer {
 	int		 fd;
 	const char	*buf;
 	size_t		 len;
+	const size_t	*ends;		/* where each request ends */
+	long		 n;
+	long		 window;	/* most unanswered at once; 0: all */
+	volatile long	*done;		/* answers read so far */
 };
 
 typedef size_t	(*mkreq_fn)(char *, size_t, long, void *);
@@ -717,42 +722,73 @@ run_window(struct srv *s, long total, long window, mkreq_fn mk, void *ctx)
 	return (errors);
 }
 
+/*
+ * Write the requests; with a window, never more than that many ahead of
+ * the answers read (a server may refuse what goes past its own limit of
+ * requests in flight), in batches of up to 64.
+ */
 static void *
 writer_main(void *arg)
 {
 	struct writer	*w = arg;
-	size_t		 off = 0;
+	size_t		 off = 0, end;
 	ssize_t		 n;
+	long		 sent = 0, upto;
 
 	while (off < w->len) {
-		if ((n = write(w->fd, w->buf + off, w->len - off)) == -1) {
-			if (errno == EINTR)
-				continue;
-			break;
+		end = w->len;
+		if (w->window > 0) {
+			while (sent - *w->done >= w->window)
+				sched_yield();
+			upto = *w->done + w->window;
+			if (upto > sent + 64)
+				upto = sent + 64;
+			if (upto > w->n)
+				upto = w->n;
+			end = w->ends[upto - 1];
+			sent = upto;
 		}
-		off += (size_t)n;
+		while (off < end) {
+			if ((n = write(w->fd, w->buf + off, end - off)) == -1) {
+				if (errno == EINTR)
+					continue;
+				return (NULL);
+			}
+			off += (size_t)n;
+		}
 	}
 	return (NULL);
 }
 
-/* n requests written by one thread while this one reads; per second. */
+/*
+ * n requests written by one thread while this one reads, at most window
+ * unanswered (0: no limit); per second.
+ */
 static double
-pipelined(struct srv *s, long n, mkreq_fn mk, void *ctx)
+pipelined(struct srv *s, long n, long window, mkreq_fn mk, void *ctx)
 {
 	struct writer	 w;
 	pthread_t	 th;
 	char		*buf, *line;
-	size_t		 len = 0, cap = (size_t)n * REQ_BYTES;
-	long		 i, first = s->next_id, done = 0, errors = 0;
+	size_t		 len = 0, cap = (size_t)n * REQ_BYTES, *ends;
+	long		 i, first = s->next_id, errors = 0;
+	volatile long	 done = 0;
 	int64_t		 t0, t1;
 
-	if ((buf = malloc(cap)) == NULL)
+	if ((buf = malloc(cap)) == NULL ||
+	    (ends = calloc((size_t)n, sizeof *ends)) == NULL)
 		die("malloc");
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		len += mk(buf + len, cap - len, s->next_id++, ctx);
+		ends[i] = len;
+	}
 	w.fd = s->in;
 	w.buf = buf;
 	w.len = len;
+	w.ends = ends;
+	w.n = n;
+	w.window = window;
+	w.done = &done;
 	t0 = now_ns();
 	if ((errno = pthread_create(&th, NULL, writer_main, &w)) != 0)
 		die("pthread_create: %s", strerror(errno));
@@ -761,13 +797,14 @@ pipelined(struct srv *s, long n, mkreq_fn mk, void *ctx)
 			die("pipelined: %ld of %ld answered", done, n);
 		if (response_id(line) < first)
 			continue;
-		done++;
 		if (is_error(line))
 			errors++;
+		__atomic_add_fetch(&done, 1, __ATOMIC_RELEASE);
 	}
 	t1 = now_ns();
 	pthread_join(th, NULL);
 	free(buf);
+	free(ends);
 	if (errors > 0)
 		die("pipelined: %ld errors", errors);
 	return ((double)n * 1e9 / (double)(t1 - t0));
@@ -979,7 +1016,7 @@ cmd_lat(int rounds, int seq, long npipe, int with_status,
 	seq_rounds(s, 1, 1000, mk_ping, NULL, warm, warm);
 	seq_rounds(s, rounds, seq, mk_ping, NULL, p50, p99);
 	for (r = 0; r < rounds; r++)
-		rate[r] = pipelined(s, npipe, mk_ping, NULL);
+		rate[r] = pipelined(s, npipe, 0, mk_ping, NULL);
 	emit("ping_p50", "us", p50, rounds);
 	emit("ping_p99", "us", p99, rounds);
 	emit("ping_rate", "per_s", rate, rounds);
@@ -990,7 +1027,9 @@ cmd_lat(int rounds, int seq, long npipe, int with_status,
 		seq_rounds(s, 1, 1000, mk_status, handle, warm, warm);
 		seq_rounds(s, rounds, seq, mk_status, handle, p50, p99);
 		for (r = 0; r < rounds; r++)
-			rate[r] = pipelined(s, npipe, mk_status, handle);
+			/* Within the 1024 requests a server holds in flight. */
+			rate[r] = pipelined(s, npipe, 512, mk_status,
+			    handle);
 		emit("status_p50", "us", p50, rounds);
 		emit("status_p99", "us", p99, rounds);
 		emit("status_rate", "per_s", rate, rounds);
