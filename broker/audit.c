@@ -146,20 +146,31 @@ path_is_ours(void)
  * at the path.  The old one is kept open, for its head: the new file's
  * first record links to it, whichever server wrote there last.
  */
-static void
+static int
 reopen_log(void)
 {
 	struct stat	st;
 	char		err[PATH_MAX + 128];
-	int		fd;
+	int		fd, empty;
 
+	/*
+	 * No record goes to the old file once the path names another, so a
+	 * path that cannot be opened fails the record (and the dispatch).
+	 */
 	if ((fd = open_log(0, err, sizeof err)) == -1) {
-		log_warnx("audit: reopen: %s; writing on in the old file",
-		    err);
-		return;
+		log_warnx("audit: reopen: %s", err);
+		return (-1);
 	}
-	/* A file rotated away empty: its predecessor is still the one. */
-	if (fstat(audit_fd, &st) == 0 && st.st_size == 0 && prev_fd != -1)
+	/*
+	 * A file rotated away empty: its predecessor is still the one.  Its
+	 * lock waits out a first record another server may be writing.
+	 */
+	empty = 0;
+	if (flock(audit_fd, LOCK_SH) == 0) {
+		empty = fstat(audit_fd, &st) == 0 && st.st_size == 0;
+		flock(audit_fd, LOCK_UN);
+	}
+	if (empty && prev_fd != -1)
 		close(audit_fd);
 	else {
 		if (prev_fd != -1)
@@ -168,6 +179,7 @@ reopen_log(void)
 	}
 	audit_fd = fd;
 	log_info("audit: reopened %s", audit_path);
+	return (0);
 }
 
 /* SIGHUP, from logrotate's postrotate: let go of a renamed file now. */
@@ -175,7 +187,7 @@ void
 audit_reopen(void)
 {
 	if (audit_fd != -1 && !path_is_ours())
-		reopen_log();
+		(void)reopen_log();	/* a failure shows at the next record */
 }
 
 /*
@@ -187,7 +199,7 @@ audit_reopen(void)
 static int
 predecessor_head(struct chain_head *h)
 {
-	struct stat	st;
+	struct stat	st, cur;
 	char		old[PATH_MAX + 3];
 	size_t		torn;
 	int		fd, rv = -1;
@@ -195,8 +207,19 @@ predecessor_head(struct chain_head *h)
 	if ((fd = prev_fd) == -1) {
 		if (snprintf(old, sizeof old, "%s.1", audit_path) >=
 		    (int)sizeof old || (fd = open(old, O_RDONLY | O_CLOEXEC |
-		    O_NOCTTY)) == -1)
+		    O_NOCTTY | O_NONBLOCK | O_NOFOLLOW)) == -1)
 			return (-1);
+		/*
+		 * Our own file, renamed since the path was checked: its lock
+		 * is ours already, through another open, and would never
+		 * come.  Nor is a file its own predecessor.
+		 */
+		if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+		    fstat(audit_fd, &cur) == -1 || (st.st_dev == cur.st_dev &&
+		    st.st_ino == cur.st_ino)) {
+			close(fd);
+			return (-1);
+		}
 	}
 	if (flock(fd, LOCK_SH) == 0) {
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
@@ -323,23 +346,39 @@ audit_write(const char *event, const struct client_info *ci,
 	 * while we waited; the old file then gets no more records.
 	 */
 	for (tries = 0; ; tries++) {
-		if (!path_is_ours())
-			reopen_log();
+		if (!path_is_ours() && reopen_log() == -1)
+			goto done;
 		if (flock(audit_fd, LOCK_EX) == -1)
 			goto done;
 		locked = 1;
-		if (tries == 3 || path_is_ours())
+		if (path_is_ours())
 			break;
 		flock(audit_fd, LOCK_UN);
 		locked = 0;
+		/* Renamed again and again while we wait: give up on it. */
+		if (tries == 3) {
+			errno = EAGAIN;
+			goto done;
+		}
 	}
 	if (fstat(audit_fd, &st) == -1)
 		goto done;
 	if (S_ISREG(st.st_mode) && !(head_valid && head_dev == st.st_dev &&
 	    head_ino == st.st_ino && head_size == st.st_size)) {
 		/* Someone else wrote, or this is a new file. */
-		if (st.st_size == 0) {
-			/* Rotated, or copytruncate'd: link to the last. */
+		if (st.st_size == 0 && head_valid && head_dev == st.st_dev &&
+		    head_ino == st.st_ino) {
+			/*
+			 * Our own file, emptied in place (copytruncate, or
+			 * by hand): link to our last record, so the records
+			 * lost show as a gap rather than vanish.
+			 */
+			log_warnx("audit: %s was emptied in place; the chain "
+			    "goes on after seq %llu, the last record this "
+			    "server wrote", audit_path,
+			    (unsigned long long)head.seq);
+		} else if (st.st_size == 0) {
+			/* Rotated: link to the old file's last record. */
 			if (predecessor_head(&head) == -1 && !head_valid) {
 				head.seq = 0;
 				strlcpy(head.hash, CHAIN_GENESIS,

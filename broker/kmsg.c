@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <seccomp.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +40,9 @@ char *
 kmsg_seccomp_culprit(pid_t pid)
 {
 	struct timespec	 ts = { 0, 10 * 1000 * 1000 };
-	char		 rec[8192], pat[32], out[96], *p, *name;
+	char		 rec[8192], pat[32], out[128], *p, *a, *name;
 	ssize_t		 n;
+	unsigned long	 arch;
 	long		 nr;
 	int		 tries;
 
@@ -59,8 +61,17 @@ kmsg_seccomp_culprit(pid_t pid)
 			    (p = strstr(rec, " syscall=")) == NULL)
 				continue;
 			nr = strtol(p + 9, NULL, 10);
+			/* libseccomp's arch tokens are the audit's arch=. */
+			arch = (a = strstr(rec, " arch=")) != NULL ?
+			    strtoul(a + 6, NULL, 16) : SCMP_ARCH_NATIVE;
+			if (arch != seccomp_arch_native()) {
+				snprintf(out, sizeof out, "system call %ld of "
+				    "another architecture (audit arch %lx)",
+				    nr, arch);
+				return (strdup(out));
+			}
 			name = seccomp_syscall_resolve_num_arch(
-			    SCMP_ARCH_NATIVE, (int)nr);
+			    (uint32_t)arch, (int)nr);
 			snprintf(out, sizeof out, "%s (system call %ld)",
 			    name != NULL ? name : "an unknown call", nr);
 			free(name);

@@ -193,6 +193,9 @@ find_ignored(const struct config *conf)
 	}
 }
 
+/* The broker, as the spawner knows it from the fork: lanes' parent. */
+static pid_t	broker_pid;
+
 struct child {
 	const struct config	*conf;
 	const struct lane_args	*la;
@@ -275,7 +278,8 @@ lane_clone(const struct config *conf, const struct lane_args *la,
 	c.conf = conf;
 	c.la = la;
 	c.fds = fds;
-	c.parent = as_sibling ? getppid() : getpid();
+	c.parent = !as_sibling ? getpid() : broker_pid != 0 ? broker_pid :
+	    getppid();
 	c.err = 0;
 	/* No handler may run on the child's borrowed stack. */
 	sigfillset(&all);
@@ -410,8 +414,8 @@ spawner_main(const struct config *conf, int fd)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
-	/* If the broker goes, so do we. */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() == 1)
+	/* If the broker goes, so do we (checked: it may have gone). */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != broker_pid)
 		_exit(1);
 	for (;;) {
 		if ((n = recv_order(fd, buf, MAX_IMSG_BYTES, fds)) <= 0)
@@ -461,6 +465,7 @@ pid_t
 spawner_start(const struct config *conf)
 {
 	int	sv[2];
+	pid_t	me = getpid();
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("spawner_start: socketpair");
@@ -471,6 +476,7 @@ spawner_start(const struct config *conf)
 		fatal("spawner_start: fork");
 		break;
 	case 0:
+		broker_pid = me;
 		close(sv[0]);
 		if (dup2(sv[1], 3) == -1)
 			fatal("spawner: dup2");

@@ -14,7 +14,7 @@
 #define MAX_OUT_MSG_BYTES	(1U * 1024 * 1024)
 /* Stop reading stdin while this much output is queued for the client. */
 #define MAX_OUT_QUEUE_BYTES	(8U * 1024 * 1024)
-/* Requests waiting on the broker; past this, stdin is not read. */
+/* Requests waiting on the broker; past this, tool calls get -32000. */
 #define MAX_INFLIGHT		1024
 /* A string progressToken, echoed in every notification. */
 #define MAX_PROGRESS_TOKEN_BYTES	256

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 
@@ -447,6 +448,72 @@ test_rotation_two_servers(void **state)
 	free(out);
 }
 
+/*
+ * A log emptied under a running server (copytruncate, or by hand): the
+ * next record follows the server's last one, so the loss is a gap.
+ */
+static void
+test_emptied_in_place(void **state)
+{
+	char		 path[128], env0[600], *a, prev[CHAIN_HEX + 1];
+	const char	*env[] = { env0, NULL };
+	struct srv	*s;
+	uint64_t	 seq;
+
+	snprintf(path, sizeof path, "%s/emptied.jsonl", tmpdir);
+	snprintf(env0, sizeof env0, "DISPATCH_AUDIT_LOG=%s", path);
+	s = srv_start_init(env);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "t"), 10000));
+	assert_int_equal(truncate(path, 0), 0);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "t"), 10000));
+	assert_int_equal(srv_close(s, 10000), 0);
+	assert_non_null(strstr(srv_stderr(s), "emptied in place"));
+	srv_free(s);
+	a = line_of(path, 1);
+	assert_int_equal(chain_parse(a, strlen(a), &seq, prev), 0);
+	assert_int_equal(seq, 3);
+	assert_string_not_equal(prev, CHAIN_GENESIS);
+	free(a);
+}
+
+/*
+ * After a rename, a path that cannot be opened refuses dispatches: no
+ * record goes to the old file behind the new one's back.
+ */
+static void
+test_unopenable_after_rotation(void **state)
+{
+	char		 path[128], old[160], env0[600], *out;
+	const char	*env[] = { env0, NULL };
+	struct srv	*s;
+	struct json_object *r;
+
+	snprintf(path, sizeof path, "%s/unopenable.jsonl", tmpdir);
+	snprintf(old, sizeof old, "%s.1", path);
+	snprintf(env0, sizeof env0, "DISPATCH_AUDIT_LOG=%s", path);
+	s = srv_start_init(env);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "t"), 10000));
+	assert_int_equal(rename(path, old), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	r = srv_call(s, "dispatch_unit", "{\"orguser\":\"nash-forbes\","
+	    "\"repo\":\"nash\",\"task_description\":\"t\"}");
+	assert_true(result_is_error(r));
+	assert_non_null(strstr(result_text(r), "audit log cannot be written"));
+	json_object_put(r);
+	/* Once the path can be opened again, the chain goes on. */
+	assert_int_equal(rmdir(path), 0);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "t"), 10000));
+	assert_int_equal(srv_close(s, 10000), 0);
+	srv_free(s);
+	assert_int_equal(audit_cmd(&out, "verify '%s' '%s'", old, path), 0);
+	assert_non_null(strstr(out, "ok: 4 records in 2 files, seq 1 to 4"));
+	free(out);
+}
+
 /* A torn tail in an older file hides nothing in the newer ones. */
 static void
 test_torn_old_file_then_tamper(void **state)
@@ -537,6 +604,8 @@ main(void)
 		cmocka_unit_test(test_rotation_new_inode),
 		cmocka_unit_test(test_rotation_new_server),
 		cmocka_unit_test(test_rotation_two_servers),
+		cmocka_unit_test(test_emptied_in_place),
+		cmocka_unit_test(test_unopenable_after_rotation),
 		cmocka_unit_test(test_torn_old_file_then_tamper),
 		cmocka_unit_test(test_show),
 	};
