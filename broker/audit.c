@@ -342,12 +342,10 @@ audit_write(const char *event, const struct client_info *ci,
 	/*
 	 * Other servers may share this file: the lock makes read-head,
 	 * append, sync one step, so the chain stays a line.  The path is
-	 * checked again once the lock is held, as a rename may have come
-	 * while we waited; the old file then gets no more records.
+	 * checked once the lock is held, as a rename may have come while
+	 * we waited; the old file then gets no more records.
 	 */
 	for (tries = 0; ; tries++) {
-		if (!path_is_ours() && reopen_log() == -1)
-			goto done;
 		if (flock(audit_fd, LOCK_EX) == -1)
 			goto done;
 		locked = 1;
@@ -360,6 +358,8 @@ audit_write(const char *event, const struct client_info *ci,
 			errno = EAGAIN;
 			goto done;
 		}
+		if (reopen_log() == -1)
+			goto done;
 	}
 	if (fstat(audit_fd, &st) == -1)
 		goto done;
