@@ -16,7 +16,7 @@
 #include "common/chain.h"
 #include "common/conf.h"
 #include "common/jsonv.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/util.h"
 
 /* Exit statuses of verify. */

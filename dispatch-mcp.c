@@ -24,7 +24,7 @@
 #include "broker/kmsg.h"
 #include "broker/spawn.h"
 #include "common/conf.h"
-#include "common/imsg.h"
+#include "common/chan.h"
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "frontend/frontend.h"

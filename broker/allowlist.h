@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "common/limits.h"
+#include "common/bounds.h"
 
 /*
  * The allowlist (.repos.json), read afresh for every dispatch so edits

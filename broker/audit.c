@@ -17,7 +17,7 @@
 
 #include "broker/audit.h"
 #include "common/chain.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"

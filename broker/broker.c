@@ -24,7 +24,7 @@
 #include "broker/broker.h"
 #include "broker/kmsg.h"
 #include "broker/spawn.h"
-#include "common/imsg.h"
+#include "common/chan.h"
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/utf8.h"
@@ -51,13 +51,13 @@ static struct dispatch	 *buckets[HASH_BUCKETS];
 static unsigned		  nrunning;
 static unsigned		  nwaiters;
 
-static void	b_dispatch(struct mreader *);
-static void	b_reject(struct mreader *);
-static void	b_status(struct mreader *);
-static void	b_result(struct mreader *);
-static void	b_list(struct mreader *);
-static void	b_shutdown(struct mreader *);
-static void	b_cancel(struct mreader *);
+static void	b_dispatch(struct ipc_reader *);
+static void	b_reject(struct ipc_reader *);
+static void	b_status(struct ipc_reader *);
+static void	b_result(struct ipc_reader *);
+static void	b_list(struct ipc_reader *);
+static void	b_shutdown(struct ipc_reader *);
+static void	b_cancel(struct ipc_reader *);
 
 /*
  * What the frontend may ask, and when.  Anything else, or a message that
@@ -70,15 +70,15 @@ static void	b_cancel(struct mreader *);
 static const struct {
 	uint32_t	 type;
 	int		 flags;
-	void		(*handler)(struct mreader *);
+	void		(*handler)(struct ipc_reader *);
 } requests[] = {
-	{ IMSG_DISPATCH, REQ_SHUTDOWN_OK, b_dispatch },
-	{ IMSG_REJECT, REQ_SHUTDOWN_OK, b_reject },
-	{ IMSG_STATUS, REQ_SHUTDOWN_OK, b_status },
-	{ IMSG_RESULT, REQ_SHUTDOWN_OK, b_result },
-	{ IMSG_LIST, REQ_SHUTDOWN_OK, b_list },
-	{ IMSG_SHUTDOWN, REQ_SHUTDOWN_OK, b_shutdown },
-	{ IMSG_CANCEL, REQ_SHUTDOWN_OK, b_cancel },
+	{ IPC_DISPATCH, REQ_SHUTDOWN_OK, b_dispatch },
+	{ IPC_REJECT, REQ_SHUTDOWN_OK, b_reject },
+	{ IPC_STATUS, REQ_SHUTDOWN_OK, b_status },
+	{ IPC_RESULT, REQ_SHUTDOWN_OK, b_result },
+	{ IPC_LIST, REQ_SHUTDOWN_OK, b_list },
+	{ IPC_SHUTDOWN, REQ_SHUTDOWN_OK, b_shutdown },
+	{ IPC_CANCEL, REQ_SHUTDOWN_OK, b_cancel },
 };
 
 static void	broker_begin_shutdown(const char *);
@@ -113,7 +113,7 @@ find_dispatch(const char *handle)
 static void
 send_tool_error(uint32_t id, const char *msg)
 {
-	struct mbuf	m;
+	struct ipc_msg	m;
 
 	proto_tool_error(&m, id, msg);
 	chan_send(&chan, &m);
@@ -122,11 +122,11 @@ send_tool_error(uint32_t id, const char *msg)
 static void
 send_view(uint32_t id, const struct dispatch *d, int with_result)
 {
-	struct mbuf	m;
+	struct ipc_msg	m;
 	struct dview	v;
 
 	lane_view(d, &v, with_result);
-	m_init(&m, IMSG_VIEW, id);
+	ipc_init(&m, IPC_VIEW, id);
 	proto_put_view(&m, &v);
 	chan_send(&chan, &m);
 }
@@ -190,7 +190,7 @@ argv_json(const struct lane_args *la)
 }
 
 static void
-b_dispatch(struct mreader *r)
+b_dispatch(struct ipc_reader *r)
 {
 	struct req_dispatch	 req;
 	struct allowlist	 al;
@@ -349,10 +349,10 @@ b_dispatch(struct mreader *r)
 }
 
 static void
-b_reject(struct mreader *r)
+b_reject(struct ipc_reader *r)
 {
 	struct req_reject	req;
-	struct mbuf		m;
+	struct ipc_msg		m;
 	char			reason[MAX_REASON_BYTES + 1];
 
 	if (proto_get_reject(r, &req) == -1) {
@@ -362,7 +362,7 @@ b_reject(struct mreader *r)
 	memcpy(reason, req.reason, req.reason_len);
 	reason[req.reason_len] = '\0';
 	refuse(0, &req.client, reason, NULL, req.args, req.args_len);
-	m_init(&m, IMSG_ACK, r->id);
+	ipc_init(&m, IPC_ACK, r->id);
 	chan_send(&chan, &m);
 }
 
@@ -376,7 +376,7 @@ unknown_handle(uint32_t id, const char *handle)
 }
 
 static void
-b_status(struct mreader *r)
+b_status(struct ipc_reader *r)
 {
 	struct dispatch	*d;
 	char		 handle[HANDLE_BYTES + 1];
@@ -413,7 +413,7 @@ waiter_timeout(int fd, short what, void *arg)
  * out.  One that already ended is gone, and that is no error.
  */
 static void
-b_cancel(struct mreader *r)
+b_cancel(struct ipc_reader *r)
 {
 	struct dispatch	*d;
 	struct waiter	*w;
@@ -435,7 +435,7 @@ b_cancel(struct mreader *r)
 }
 
 static void
-b_result(struct mreader *r)
+b_result(struct ipc_reader *r)
 {
 	struct dispatch	*d;
 	struct waiter	*w;
@@ -473,13 +473,13 @@ b_result(struct mreader *r)
 }
 
 static void
-b_list(struct mreader *r)
+b_list(struct ipc_reader *r)
 {
-	struct mbuf	m;
+	struct ipc_msg	m;
 	struct dview	v;
 	uint32_t	offset, n, i;
 
-	if (m_get_u32(r, &offset) == -1 || m_end(r) == -1) {
+	if (ipc_get_u32(r, &offset) == -1 || ipc_end(r) == -1) {
 		broker_violation("frontend sent a malformed LIST");
 		return;
 	}
@@ -489,9 +489,9 @@ b_list(struct mreader *r)
 		if (n > LIST_PAGE_RECORDS)
 			n = LIST_PAGE_RECORDS;
 	}
-	m_init(&m, IMSG_LIST_PAGE, r->id);
-	m_put_u32(&m, (uint32_t)nrecords);
-	m_put_u32(&m, n);
+	ipc_init(&m, IPC_LIST_PAGE, r->id);
+	ipc_put_u32(&m, (uint32_t)nrecords);
+	ipc_put_u32(&m, n);
 	for (i = 0; i < n; i++) {
 		lane_view(records[offset + i], &v, 0);
 		proto_put_view(&m, &v);
@@ -500,12 +500,12 @@ b_list(struct mreader *r)
 }
 
 static void
-b_shutdown(struct mreader *r)
+b_shutdown(struct ipc_reader *r)
 {
 	static int	seen;
 
 	/* Once only; a signal may have started the shutdown already. */
-	if (m_end(r) == -1 || seen++) {
+	if (ipc_end(r) == -1 || seen++) {
 		broker_violation("frontend sent a malformed SHUTDOWN");
 		return;
 	}
@@ -552,7 +552,7 @@ broker_lane_final(struct dispatch *d)
 }
 
 static void
-broker_dispatch_msg(struct chan *c, struct mreader *r, void *arg)
+broker_route(struct chan *c, struct ipc_reader *r, void *arg)
 {
 	size_t	i;
 
@@ -673,12 +673,12 @@ broker_finish(void)
 static void
 broker_maybe_done(void)
 {
-	struct mbuf	m;
+	struct ipc_msg	m;
 
 	if (!shutting_down || nrunning > 0 || bye_sent)
 		return;
 	bye_sent = 1;
-	m_init(&m, IMSG_BYE, 0);
+	ipc_init(&m, IPC_BYE, 0);
 	chan_send(&chan, &m);
 	chan_flush(&chan);
 	broker_finish();
@@ -810,7 +810,7 @@ broker_main(const struct config *conf, int fd, pid_t fpid)
 	    evsignal_add(ev_sigchld, NULL) == -1)
 		fatalx("broker_main: cannot install signal events");
 
-	chan_init(&chan, broker_base, fd, broker_dispatch_msg,
+	chan_init(&chan, broker_base, fd, broker_route,
 	    broker_chan_closed, NULL);
 	if (conf->sandbox)
 		sandbox_broker(&sp);

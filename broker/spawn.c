@@ -28,7 +28,8 @@
 #include <unistd.h>
 
 #include "broker/spawn.h"
-#include "common/imsg.h"
+#include "common/chan.h"
+#include "common/ipc.h"
 #include "common/log.h"
 #include "common/proto.h"
 #include "common/util.h"
@@ -398,9 +399,9 @@ static void __attribute__((noreturn))
 spawner_main(const struct config *conf, int fd)
 {
 	struct lane_args	 la;
-	struct mreader		 r;
-	struct mbuf		 m;
-	uint8_t			*buf = xmalloc(MAX_IMSG_BYTES);
+	struct ipc_reader		 r;
+	struct ipc_msg		 m;
+	uint8_t			*buf = xmalloc(MAX_IPC_BYTES);
 	const char		*task;
 	size_t			 tlen;
 	char			 handle[HANDLE_BYTES + 1], org[MAX_NAME_BYTES + 1];
@@ -418,15 +419,15 @@ spawner_main(const struct config *conf, int fd)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != broker_pid)
 		_exit(1);
 	for (;;) {
-		if ((n = recv_order(fd, buf, MAX_IMSG_BYTES, fds)) <= 0)
+		if ((n = recv_order(fd, buf, MAX_IPC_BYTES, fds)) <= 0)
 			_exit(0);
-		if (m_open(&r, buf, (size_t)n) == -1 || r.type != IMSG_SPAWN ||
-		    m_get_strbuf(&r, handle, sizeof handle) == -1 ||
-		    m_get_strbuf(&r, org, sizeof org) == -1 ||
-		    m_get_strbuf(&r, repo, sizeof repo) == -1 ||
-		    m_get_strbuf(&r, gh, sizeof gh) == -1 ||
-		    m_get_str(&r, &task, &tlen, MAX_TASK_BYTES) == -1 ||
-		    m_end(&r) == -1)
+		if (ipc_open(&r, buf, (size_t)n) == -1 || r.type != IPC_SPAWN ||
+		    ipc_get_strbuf(&r, handle, sizeof handle) == -1 ||
+		    ipc_get_strbuf(&r, org, sizeof org) == -1 ||
+		    ipc_get_strbuf(&r, repo, sizeof repo) == -1 ||
+		    ipc_get_strbuf(&r, gh, sizeof gh) == -1 ||
+		    ipc_get_str(&r, &task, &tlen, MAX_TASK_BYTES) == -1 ||
+		    ipc_end(&r) == -1)
 			fatalx("spawner: malformed order");
 		if (check_handle(handle, strlen(handle)) == -1 ||
 		    !is_valid_name(org, strlen(org)) ||
@@ -452,12 +453,12 @@ spawner_main(const struct config *conf, int fd)
 		lane_args_free(&la);
 		for (i = 0; i < 3; i++)
 			close(fds[i]);
-		m_init(&m, IMSG_SPAWNED, r.id);
-		m_put_u32(&m, (uint32_t)(pid > 0 ? pid : 0));
-		m_put_u32(&m, (uint32_t)(pid > 0 ? e : (e != 0 ? e : EAGAIN)));
+		ipc_init(&m, IPC_SPAWNED, r.id);
+		ipc_put_u32(&m, (uint32_t)(pid > 0 ? pid : 0));
+		ipc_put_u32(&m, (uint32_t)(pid > 0 ? e : (e != 0 ? e : EAGAIN)));
 		if (send(fd, m.data, m.len, MSG_NOSIGNAL) != (ssize_t)m.len)
 			_exit(1);
-		m_free(&m);
+		ipc_free(&m);
 	}
 }
 
@@ -503,18 +504,18 @@ spawner_request(uint32_t id, const char *handle, const char *org,
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	struct cmsghdr	*c;
-	struct mbuf	 m;
-	struct mreader	 r;
+	struct ipc_msg	 m;
+	struct ipc_reader	 r;
 	uint8_t		 reply[64];
 	uint32_t	 pid, e;
 	ssize_t		 n;
 
-	m_init(&m, IMSG_SPAWN, id);
-	m_put_cstr(&m, handle);
-	m_put_cstr(&m, org);
-	m_put_cstr(&m, repo);
-	m_put_cstr(&m, github);
-	m_put_str(&m, task, tlen);
+	ipc_init(&m, IPC_SPAWN, id);
+	ipc_put_cstr(&m, handle);
+	ipc_put_cstr(&m, org);
+	ipc_put_cstr(&m, repo);
+	ipc_put_cstr(&m, github);
+	ipc_put_str(&m, task, tlen);
 	memset(&msg, 0, sizeof msg);
 	memset(&cm, 0, sizeof cm);
 	iov.iov_base = m.data;
@@ -531,7 +532,7 @@ spawner_request(uint32_t id, const char *handle, const char *org,
 	do {
 		n = sendmsg(spawner_fd, &msg, MSG_NOSIGNAL);
 	} while (n == -1 && errno == EINTR);
-	m_free(&m);
+	ipc_free(&m);
 	if (n != -1) {
 		do {
 			n = recv(spawner_fd, reply, sizeof reply, 0);
@@ -543,9 +544,9 @@ spawner_request(uint32_t id, const char *handle, const char *org,
 		errno = EPIPE;
 		return (-1);
 	}
-	if (m_open(&r, reply, (size_t)n) == -1 || r.type != IMSG_SPAWNED ||
-	    r.id != id || m_get_u32(&r, &pid) == -1 ||
-	    m_get_u32(&r, &e) == -1 || m_end(&r) == -1)
+	if (ipc_open(&r, reply, (size_t)n) == -1 || r.type != IPC_SPAWNED ||
+	    r.id != id || ipc_get_u32(&r, &pid) == -1 ||
+	    ipc_get_u32(&r, &e) == -1 || ipc_end(&r) == -1)
 		fatalx("spawner_request: malformed reply");
 	if (e != 0) {
 		/* Our child by CLONE_PARENT, exiting with 127: reap it. */

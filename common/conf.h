@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "bounds.h"
 
 /*
  * The server's configuration, read once from the environment at start.

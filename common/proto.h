@@ -4,8 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "imsg.h"
-#include "limits.h"
+#include "ipc.h"
+#include "bounds.h"
 
 /*
  * The messages between frontend and broker.  doc/DESIGN.md lists each one
@@ -13,25 +13,25 @@
  * knows their layout.  Every frontend request carries a request id that
  * the broker echoes in exactly one reply.
  */
-enum imsg_type {
+enum ipc_type {
 	/* frontend -> broker */
-	IMSG_DISPATCH = 1,	/* client, orguser, repo, task */
-	IMSG_REJECT,		/* client, reason, raw arguments: audit only */
-	IMSG_STATUS,		/* handle */
-	IMSG_RESULT,		/* handle, wait_ms */
-	IMSG_LIST,		/* offset */
-	IMSG_SHUTDOWN,		/* stdin closed: wind down and say BYE */
-	IMSG_CANCEL,		/* handle: end the RESULT wait of this id now */
+	IPC_DISPATCH = 1,	/* client, orguser, repo, task */
+	IPC_REJECT,		/* client, reason, raw arguments: audit only */
+	IPC_STATUS,		/* handle */
+	IPC_RESULT,		/* handle, wait_ms */
+	IPC_LIST,		/* offset */
+	IPC_SHUTDOWN,		/* stdin closed: wind down and say BYE */
+	IPC_CANCEL,		/* handle: end the RESULT wait of this id now */
 	/* broker -> frontend */
-	IMSG_VIEW = 64,		/* one record, optionally with its result */
-	IMSG_LIST_PAGE,		/* total, count, that many views */
-	IMSG_TOOL_ERROR,	/* a message the caller can act on */
-	IMSG_ACK,		/* a REJECT is on disk */
-	IMSG_BYE,		/* every lane is accounted for */
+	IPC_VIEW = 64,		/* one record, optionally with its result */
+	IPC_LIST_PAGE,		/* total, count, that many views */
+	IPC_TOOL_ERROR,	/* a message the caller can act on */
+	IPC_ACK,		/* a REJECT is on disk */
+	IPC_BYE,		/* every lane is accounted for */
 	/* broker -> spawner, with the lane's stdin/stdout/stderr */
-	IMSG_SPAWN = 128,	/* handle, orguser, repo, github, argv task */
+	IPC_SPAWN = 128,	/* handle, orguser, repo, github, argv task */
 	/* spawner -> broker */
-	IMSG_SPAWNED,		/* pid, errno */
+	IPC_SPAWNED,		/* pid, errno */
 };
 
 enum dstatus {
@@ -85,22 +85,22 @@ struct dview {
 	size_t		 detail_len;
 };
 
-void	proto_put_client(struct mbuf *, const struct client_info *);
-int	proto_get_client(struct mreader *, struct client_info *);
+void	proto_put_client(struct ipc_msg *, const struct client_info *);
+int	proto_get_client(struct ipc_reader *, struct client_info *);
 
-void	proto_dispatch(struct mbuf *, uint32_t, const struct client_info *,
+void	proto_dispatch(struct ipc_msg *, uint32_t, const struct client_info *,
 	    const char *, size_t, const char *, size_t, const char *, size_t);
-int	proto_get_dispatch(struct mreader *, struct req_dispatch *);
-void	proto_reject(struct mbuf *, uint32_t, const struct client_info *,
+int	proto_get_dispatch(struct ipc_reader *, struct req_dispatch *);
+void	proto_reject(struct ipc_msg *, uint32_t, const struct client_info *,
 	    const char *, const char *, size_t);
-int	proto_get_reject(struct mreader *, struct req_reject *);
-void	proto_handle(struct mbuf *, uint32_t, uint32_t, const char *,
+int	proto_get_reject(struct ipc_reader *, struct req_reject *);
+void	proto_handle(struct ipc_msg *, uint32_t, uint32_t, const char *,
 	    uint32_t);
-int	proto_get_handle(struct mreader *, char *, uint32_t *);
+int	proto_get_handle(struct ipc_reader *, char *, uint32_t *);
 
-void	proto_put_view(struct mbuf *, const struct dview *);
-int	proto_get_view(struct mreader *, struct dview *);
-void	proto_tool_error(struct mbuf *, uint32_t, const char *);
-int	proto_get_tool_error(struct mreader *, const char **, size_t *);
+void	proto_put_view(struct ipc_msg *, const struct dview *);
+int	proto_get_view(struct ipc_reader *, struct dview *);
+void	proto_tool_error(struct ipc_msg *, uint32_t, const char *);
+int	proto_get_tool_error(struct ipc_reader *, const char **, size_t *);
 
 #endif

@@ -168,7 +168,7 @@ pending_progress(struct pending *p, uint32_t wait_ms, const char *handle)
 }
 
 void
-broker_send(struct mbuf *m)
+send_to_broker(struct ipc_msg *m)
 {
 	chan_send(&chan, m);
 }
@@ -203,12 +203,12 @@ frontend_exit(int rc)
 static void
 send_shutdown(void)
 {
-	struct mbuf	m;
+	struct ipc_msg	m;
 
 	if (shutdown_sent)
 		return;
 	shutdown_sent = 1;
-	m_init(&m, IMSG_SHUTDOWN, 0);
+	ipc_init(&m, IPC_SHUTDOWN, 0);
 	chan_send(&chan, &m);
 }
 
@@ -242,12 +242,12 @@ out_event(int fd, short what, void *arg)
 }
 
 static void
-broker_msg(struct chan *c, struct mreader *r, void *arg)
+on_broker_msg(struct chan *c, struct ipc_reader *r, void *arg)
 {
 	struct pending	*p;
 
-	if (r->type == IMSG_BYE) {
-		if (m_end(r) == -1)
+	if (r->type == IPC_BYE) {
+		if (ipc_end(r) == -1)
 			fatalx("frontend: malformed BYE");
 		while ((p = TAILQ_FIRST(&pendings)) != NULL) {
 			if (!p->cancelled)
@@ -274,7 +274,7 @@ broker_msg(struct chan *c, struct mreader *r, void *arg)
 }
 
 static void
-broker_gone(struct chan *c, const char *why, void *arg)
+on_broker_gone(struct chan *c, const char *why, void *arg)
 {
 	struct pending	*p;
 
@@ -436,7 +436,7 @@ frontend_main(int fd, const struct config *conf)
 	    NULL);
 	event_add(&ev_in, NULL);
 	in_reading = 1;
-	chan_init(&chan, base, fd, broker_msg, broker_gone, NULL);
+	chan_init(&chan, base, fd, on_broker_msg, on_broker_gone, NULL);
 
 	/* Everything is open and allocated: from here on, only stdio. */
 	if (conf->sandbox) {
@@ -480,7 +480,7 @@ void
 pending_cancel(struct json_object *id)
 {
 	struct pending	*p;
-	struct mbuf	 m;
+	struct ipc_msg	 m;
 
 	TAILQ_FOREACH(p, &pendings, entry) {
 		if (same_id(p->ctx.id, id) && !p->cancelled) {
@@ -491,9 +491,9 @@ pending_cancel(struct json_object *id)
 			 * wait runs out.
 			 */
 			if (p->kind == PEND_RESULT && p->wait_ms > 0) {
-				proto_handle(&m, IMSG_CANCEL, p->reqid,
+				proto_handle(&m, IPC_CANCEL, p->reqid,
 				    p->handle, 0);
-				broker_send(&m);
+				send_to_broker(&m);
 			}
 			if (p->progress_on)
 				evtimer_del(&p->progress_ev);

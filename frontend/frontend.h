@@ -7,7 +7,7 @@
 #include <json-c/json.h>
 #include <stdint.h>
 
-#include "common/imsg.h"
+#include "common/chan.h"
 #include "common/proto.h"
 
 /* JSON-RPC 2.0 and MCP error codes. */
@@ -98,7 +98,7 @@ struct pending	*pending_new(enum pend_kind, const struct rpc_ctx *);
 void	pending_progress(struct pending *, uint32_t, const char *);
 int	pending_id_in_use(struct json_object *);
 void	pending_cancel(struct json_object *);
-void	broker_send(struct mbuf *);
+void	send_to_broker(struct ipc_msg *);
 
 /* mcp.c */
 void	mcp_init(void);
@@ -115,7 +115,7 @@ void	mcp_fuzz_reset(void);
 void	tools_init(void);
 struct json_object *tools_list(const char *);
 void	tools_call(const struct rpc_ctx *, struct json_object *);
-void	tools_reply(struct pending *, struct mreader *);
+void	tools_reply(struct pending *, struct ipc_reader *);
 void	tool_error(const struct rpc_ctx *, const char *);
 
 #endif

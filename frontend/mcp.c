@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "common/jsonv.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
@@ -64,12 +64,12 @@ static const char *level_names[] = {
 	"refused; the task description is passed to the lane as data, " \
 	"never run."
 
-static void	m_initialize(const struct rpc_ctx *, struct json_object *);
-static void	m_ping(const struct rpc_ctx *, struct json_object *);
-static void	m_discover(const struct rpc_ctx *, struct json_object *);
-static void	m_set_level(const struct rpc_ctx *, struct json_object *);
-static void	m_tools_list(const struct rpc_ctx *, struct json_object *);
-static void	m_tools_call(const struct rpc_ctx *, struct json_object *);
+static void	method_initialize(const struct rpc_ctx *, struct json_object *);
+static void	method_ping(const struct rpc_ctx *, struct json_object *);
+static void	method_discover(const struct rpc_ctx *, struct json_object *);
+static void	method_set_level(const struct rpc_ctx *, struct json_object *);
+static void	method_tools_list(const struct rpc_ctx *, struct json_object *);
+static void	method_tools_call(const struct rpc_ctx *, struct json_object *);
 static void	n_cancelled(struct json_object *);
 static void	n_initialized(struct json_object *);
 
@@ -85,12 +85,12 @@ static const struct {
 	int		 flags;
 	void		(*fn)(const struct rpc_ctx *, struct json_object *);
 } methods[] = {
-	{ "initialize", M_LEGACY | M_ANYTIME, m_initialize },
-	{ "ping", M_LEGACY | M_ANYTIME, m_ping },
-	{ "logging/setLevel", M_LEGACY, m_set_level },
-	{ "server/discover", M_MODERN, m_discover },
-	{ "tools/list", M_LEGACY | M_MODERN, m_tools_list },
-	{ "tools/call", M_LEGACY | M_MODERN, m_tools_call },
+	{ "initialize", M_LEGACY | M_ANYTIME, method_initialize },
+	{ "ping", M_LEGACY | M_ANYTIME, method_ping },
+	{ "logging/setLevel", M_LEGACY, method_set_level },
+	{ "server/discover", M_MODERN, method_discover },
+	{ "tools/list", M_LEGACY | M_MODERN, method_tools_list },
+	{ "tools/call", M_LEGACY | M_MODERN, method_tools_call },
 };
 
 /* Notifications we act on; any other is ignored, as JSON-RPC says. */
@@ -553,7 +553,7 @@ capabilities(void)
 }
 
 static void
-m_initialize(const struct rpc_ctx *ctx, struct json_object *params)
+method_initialize(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	struct json_object	*res, *ci = NULL;
 	struct rpc_ctx		 c = *ctx;
@@ -597,13 +597,13 @@ m_initialize(const struct rpc_ctx *ctx, struct json_object *params)
 }
 
 static void
-m_ping(const struct rpc_ctx *ctx, struct json_object *params)
+method_ping(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	rpc_result(ctx, json_object_new_object());
 }
 
 static void
-m_set_level(const struct rpc_ctx *ctx, struct json_object *params)
+method_set_level(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	struct json_object	*v = NULL;
 	enum log_level		 level;
@@ -630,7 +630,7 @@ add_cache(struct json_object *res)
 }
 
 static void
-m_discover(const struct rpc_ctx *ctx, struct json_object *params)
+method_discover(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	struct json_object	*res = json_object_new_object();
 
@@ -643,7 +643,7 @@ m_discover(const struct rpc_ctx *ctx, struct json_object *params)
 }
 
 static void
-m_tools_list(const struct rpc_ctx *ctx, struct json_object *params)
+method_tools_list(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	struct json_object	*res;
 
@@ -662,7 +662,7 @@ m_tools_list(const struct rpc_ctx *ctx, struct json_object *params)
 }
 
 static void
-m_tools_call(const struct rpc_ctx *ctx, struct json_object *params)
+method_tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 {
 	if (params == NULL) {
 		rpc_fail(ctx, RPC_INVALID_PARAMS,

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
@@ -319,7 +319,7 @@ reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
     const char *reason)
 {
 	struct pending	*p;
-	struct mbuf	 m;
+	struct ipc_msg	 m;
 	const char	*raw;
 
 	/* Refused here, but still audited by the broker before we answer. */
@@ -329,7 +329,7 @@ reject_dispatch(const struct rpc_ctx *ctx, struct json_object *args,
 	p->error = xstrdup(reason);
 	proto_reject(&m, p->reqid, &ctx->client, reason, raw,
 	    utf8_cut(raw, strlen(raw), MAX_RAW_ARGS_BYTES));
-	broker_send(&m);
+	send_to_broker(&m);
 }
 
 static const char *
@@ -349,7 +349,7 @@ t_dispatch_unit(const struct rpc_ctx *ctx, struct json_object *args)
 		"task_description", "orguser", "repo"
 	};
 	struct pending	*p;
-	struct mbuf	 m;
+	struct ipc_msg	 m;
 	const char	*task, *org, *repo;
 	size_t		 tlen, olen, rlen;
 	char		 err[MAX_REASON_BYTES];
@@ -371,7 +371,7 @@ t_dispatch_unit(const struct rpc_ctx *ctx, struct json_object *args)
 	p = pending_new(PEND_DISPATCH, ctx);
 	proto_dispatch(&m, p->reqid, &ctx->client, org, olen, repo, rlen,
 	    task, tlen);
-	broker_send(&m);
+	send_to_broker(&m);
 }
 
 static int
@@ -403,14 +403,14 @@ t_dispatch_status(const struct rpc_ctx *ctx, struct json_object *args)
 {
 	static const char *const keys[] = { "handle" };
 	struct pending	*p;
-	struct mbuf	 m;
+	struct ipc_msg	 m;
 	const char	*handle;
 
 	if (get_handle(ctx, args, keys, 1, NULL, &handle) == -1)
 		return;
 	p = pending_new(PEND_STATUS, ctx);
-	proto_handle(&m, IMSG_STATUS, p->reqid, handle, 0);
-	broker_send(&m);
+	proto_handle(&m, IPC_STATUS, p->reqid, handle, 0);
+	send_to_broker(&m);
 }
 
 static void
@@ -419,7 +419,7 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 	static const char *const keys[] = { "handle", "wait_seconds" };
 	struct json_object	*w;
 	struct pending		*p;
-	struct mbuf		 m;
+	struct ipc_msg		 m;
 	const char		*handle;
 	double			 secs = 0;
 
@@ -435,9 +435,9 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 	}
 	p = pending_new(PEND_RESULT, ctx);
 	pending_progress(p, (uint32_t)(secs * 1000.0), handle);
-	proto_handle(&m, IMSG_RESULT, p->reqid, handle,
+	proto_handle(&m, IPC_RESULT, p->reqid, handle,
 	    (uint32_t)(secs * 1000.0));
-	broker_send(&m);
+	send_to_broker(&m);
 }
 
 static void
@@ -445,7 +445,7 @@ t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
 {
 	static const char *const keys[] = { "cursor" };
 	struct pending	*p;
-	struct mbuf	 m;
+	struct ipc_msg	 m;
 	const char	*cur;
 	char		 err[256], *end;
 	unsigned long	 off = 0;
@@ -469,9 +469,9 @@ t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
 	}
 	p = pending_new(PEND_LIST, ctx);
 	p->offset = (uint32_t)off;
-	m_init(&m, IMSG_LIST, p->reqid);
-	m_put_u32(&m, (uint32_t)off);
-	broker_send(&m);
+	ipc_init(&m, IPC_LIST, p->reqid);
+	ipc_put_u32(&m, (uint32_t)off);
+	send_to_broker(&m);
 }
 
 static struct json_object *
@@ -516,7 +516,7 @@ view_json(const struct dview *v)
 	    (p)->reqid)
 
 void
-tools_reply(struct pending *p, struct mreader *r)
+tools_reply(struct pending *p, struct ipc_reader *r)
 {
 	struct json_object	*o, *arr;
 	struct dview		 v;
@@ -525,7 +525,7 @@ tools_reply(struct pending *p, struct mreader *r)
 	uint32_t		 total, n, i;
 	char			 cur[16];
 
-	if (r->type == IMSG_TOOL_ERROR && p->kind != PEND_REJECT) {
+	if (r->type == IPC_TOOL_ERROR && p->kind != PEND_REJECT) {
 		if (proto_get_tool_error(r, &msg, &len) == -1 ||
 		    utf8_count(msg, len) < 0)
 			BAD_REPLY(p);
@@ -542,7 +542,7 @@ tools_reply(struct pending *p, struct mreader *r)
 	}
 	switch (p->kind) {
 	case PEND_REJECT:
-		if (r->type != IMSG_ACK || m_end(r) == -1)
+		if (r->type != IPC_ACK || ipc_end(r) == -1)
 			BAD_REPLY(p);
 		mcp_log(&p->ctx, LOG_WARNING_L, "dispatch refused: %s",
 		    p->error);
@@ -551,8 +551,8 @@ tools_reply(struct pending *p, struct mreader *r)
 	case PEND_DISPATCH:
 	case PEND_STATUS:
 	case PEND_RESULT:
-		if (r->type != IMSG_VIEW || proto_get_view(r, &v) == -1 ||
-		    m_end(r) == -1 || v.with_result != (p->kind == PEND_RESULT) ||
+		if (r->type != IPC_VIEW || proto_get_view(r, &v) == -1 ||
+		    ipc_end(r) == -1 || v.with_result != (p->kind == PEND_RESULT) ||
 		    utf8_count(v.detail, v.detail_len) < 0)
 			BAD_REPLY(p);
 		if (p->kind == PEND_DISPATCH)
@@ -564,8 +564,8 @@ tools_reply(struct pending *p, struct mreader *r)
 		tool_ok(&p->ctx, view_json(&v));
 		break;
 	case PEND_LIST:
-		if (r->type != IMSG_LIST_PAGE || m_get_u32(r, &total) == -1 ||
-		    m_get_u32(r, &n) == -1 || n > LIST_PAGE_RECORDS)
+		if (r->type != IPC_LIST_PAGE || ipc_get_u32(r, &total) == -1 ||
+		    ipc_get_u32(r, &n) == -1 || n > LIST_PAGE_RECORDS)
 			BAD_REPLY(p);
 		arr = json_object_new_array();
 		for (i = 0; i < n; i++) {
@@ -573,7 +573,7 @@ tools_reply(struct pending *p, struct mreader *r)
 				BAD_REPLY(p);
 			json_object_array_add(arr, view_json(&v));
 		}
-		if (m_end(r) == -1)
+		if (ipc_end(r) == -1)
 			BAD_REPLY(p);
 		o = json_object_new_object();
 		/*

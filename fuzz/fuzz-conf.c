@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "common/conf.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

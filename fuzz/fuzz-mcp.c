@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "common/jsonv.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/proto.h"
 #include "common/utf8.h"
 #include "common/util.h"
@@ -43,9 +43,9 @@ out_send(struct json_object *o)
 }
 
 void
-broker_send(struct mbuf *m)
+send_to_broker(struct ipc_msg *m)
 {
-	struct mreader		 r;
+	struct ipc_reader		 r;
 	struct req_dispatch	 d;
 	struct req_reject	 j;
 	const char		*p;
@@ -53,10 +53,10 @@ broker_send(struct mbuf *m)
 	char			 h[HANDLE_BYTES + 1], err[MAX_REASON_BYTES];
 	uint32_t		 u;
 
-	if (m_open(&r, m->data, m->len) == -1)
+	if (ipc_open(&r, m->data, m->len) == -1)
 		abort();
 	switch (r.type) {
-	case IMSG_DISPATCH:
+	case IPC_DISPATCH:
 		/* What the broker would accept, it accepts here. */
 		if (proto_get_dispatch(&r, &d) == -1)
 			abort();
@@ -74,24 +74,24 @@ broker_send(struct mbuf *m)
 		if (check_name("repo", &p, &n, err, sizeof err) == -1)
 			abort();
 		break;
-	case IMSG_REJECT:
+	case IPC_REJECT:
 		if (proto_get_reject(&r, &j) == -1)
 			abort();
 		break;
-	case IMSG_STATUS:
-	case IMSG_RESULT:
-	case IMSG_CANCEL:
+	case IPC_STATUS:
+	case IPC_RESULT:
+	case IPC_CANCEL:
 		if (proto_get_handle(&r, h, &u) == -1)
 			abort();
 		break;
-	case IMSG_LIST:
-		if (m_get_u32(&r, &u) == -1 || m_end(&r) == -1)
+	case IPC_LIST:
+		if (ipc_get_u32(&r, &u) == -1 || ipc_end(&r) == -1)
 			abort();
 		break;
 	default:
 		abort();
 	}
-	m_free(m);
+	ipc_free(m);
 }
 
 struct pending *
@@ -170,8 +170,8 @@ fake_view(struct dview *v, uint32_t seed, int with_result)
 static void
 drain(void)
 {
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	struct dview	v;
 	size_t		i;
 	uint32_t	k, n;
@@ -181,27 +181,27 @@ drain(void)
 		uint32_t seed = p->reqid * 2654435761U ^ (uint32_t)cur_len;
 
 		if (p->kind == PEND_REJECT)
-			m_init(&m, IMSG_ACK, p->reqid);
+			ipc_init(&m, IPC_ACK, p->reqid);
 		else if (seed % 4 == 0)
 			proto_tool_error(&m, p->reqid, "unknown dispatch handle");
 		else if (p->kind == PEND_LIST) {
-			m_init(&m, IMSG_LIST_PAGE, p->reqid);
+			ipc_init(&m, IPC_LIST_PAGE, p->reqid);
 			n = seed % 5;
-			m_put_u32(&m, n + seed % 300);
-			m_put_u32(&m, n);
+			ipc_put_u32(&m, n + seed % 300);
+			ipc_put_u32(&m, n);
 			for (k = 0; k < n; k++) {
 				fake_view(&v, seed + k, 0);
 				proto_put_view(&m, &v);
 			}
 		} else {
-			m_init(&m, IMSG_VIEW, p->reqid);
+			ipc_init(&m, IPC_VIEW, p->reqid);
 			fake_view(&v, seed, p->kind == PEND_RESULT);
 			proto_put_view(&m, &v);
 		}
-		if (m_open(&r, m.data, m.len) == -1)
+		if (ipc_open(&r, m.data, m.len) == -1)
 			abort();
 		tools_reply(p, &r);
-		m_free(&m);
+		ipc_free(&m);
 		json_object_put(p->ctx.id);
 		json_object_put(p->ctx.progress);
 		free(p->error);

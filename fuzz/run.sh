@@ -7,7 +7,7 @@ bin=$1 src=$2 secs=$3
 work=$(mktemp -d /tmp/dispatch-fuzz.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fails=0 passes=0
-for h in mcp imsg allowlist jsonv audit conf; do
+for h in mcp ipc allowlist jsonv audit conf; do
 	mkdir -p "$work/$h"
 	cp -r "$src/corpus/$h/." "$work/$h/" 2>/dev/null
 	echo "== fuzz-$h for ${secs}s"

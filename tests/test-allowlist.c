@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "broker/allowlist.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 
 #define SEED \
 	"{\"orgs\": {\"nash-forbes\": {\"git_user\": \"Nash Forbes\"}, " \

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "common/conf.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 
 static const char *const dispatch_vars[] = {
 	"DISPATCH_REPOS_JSON", "DISPATCH_SSH_HOST", "DISPATCH_MAX_ITERATIONS",

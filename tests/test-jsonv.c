@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/jsonv.h"
 
 static int

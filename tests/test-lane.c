@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "broker/broker.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/utf8.h"
 
 #define CAP	MAX_CAPTURE_BYTES

@@ -21,8 +21,8 @@
 
 #include <cmocka.h>
 
-#include "common/imsg.h"
-#include "common/limits.h"
+#include "common/chan.h"
+#include "common/bounds.h"
 #include "common/proto.h"
 #include "common/validate.h"
 #include "frontend/frontend.h"
@@ -105,9 +105,9 @@ dup_len(const char *s, size_t len)
 }
 
 void
-broker_send(struct mbuf *m)
+send_to_broker(struct ipc_msg *m)
 {
-	struct mreader		 r;
+	struct ipc_reader		 r;
 	struct req_dispatch	 d;
 	struct req_reject	 j;
 	struct bmsg		*b;
@@ -116,36 +116,36 @@ broker_send(struct mbuf *m)
 	assert_true(nbmsgs < MAX_CAPTURE);
 	b = &bmsgs[nbmsgs++];
 	memset(b, 0, sizeof *b);
-	assert_int_equal(m_open(&r, m->data, m->len), 0);
+	assert_int_equal(ipc_open(&r, m->data, m->len), 0);
 	b->type = r.type;
 	b->id = r.id;
 	switch (r.type) {
-	case IMSG_DISPATCH:
+	case IPC_DISPATCH:
 		assert_int_equal(proto_get_dispatch(&r, &d), 0);
 		b->client = d.client;
 		b->a = dup_len(d.orguser, d.orguser_len);
 		b->b = dup_len(d.repo, d.repo_len);
 		b->c = dup_len(d.task, d.task_len);
 		break;
-	case IMSG_REJECT:
+	case IPC_REJECT:
 		assert_int_equal(proto_get_reject(&r, &j), 0);
 		b->client = j.client;
 		b->a = dup_len(j.reason, j.reason_len);
 		b->b = dup_len(j.args, j.args_len);
 		break;
-	case IMSG_STATUS:
-	case IMSG_RESULT:
+	case IPC_STATUS:
+	case IPC_RESULT:
 		assert_int_equal(proto_get_handle(&r, handle, &b->u), 0);
 		b->a = strdup(handle);
 		break;
-	case IMSG_LIST:
-		assert_int_equal(m_get_u32(&r, &b->u), 0);
-		assert_int_equal(m_end(&r), 0);
+	case IPC_LIST:
+		assert_int_equal(ipc_get_u32(&r, &b->u), 0);
+		assert_int_equal(ipc_end(&r), 0);
 		break;
 	default:
 		fail_msg("unexpected message type %u for the broker", r.type);
 	}
-	m_free(m);
+	ipc_free(m);
 }
 
 static int
@@ -827,8 +827,8 @@ static void
 expect_reject(const char *line, const char *reason)
 {
 	struct json_object	*o;
-	struct mbuf		 m;
-	struct mreader		 r;
+	struct ipc_msg		 m;
+	struct ipc_reader		 r;
 	size_t			 i;
 
 	send_line(line);
@@ -836,8 +836,8 @@ expect_reject(const char *line, const char *reason)
 		fail_msg("%s: answered before the ACK: %s", line, outs[0]);
 	assert_int_equal(nbmsgs, 1);
 	for (i = 0; i < nbmsgs; i++)
-		assert_int_not_equal(bmsgs[i].type, IMSG_DISPATCH);
-	assert_int_equal(bmsgs[0].type, IMSG_REJECT);
+		assert_int_not_equal(bmsgs[i].type, IPC_DISPATCH);
+	assert_int_equal(bmsgs[0].type, IPC_REJECT);
 	assert_string_equal(bmsgs[0].a, reason);
 	assert_string_equal(bmsgs[0].client.name, "test-client");
 	assert_string_equal(bmsgs[0].client.version, "9.9");
@@ -847,10 +847,10 @@ expect_reject(const char *line, const char *reason)
 	assert_string_equal(pends[0]->error, reason);
 
 	/* The broker's ACK: now the caller gets the tool error. */
-	m_init(&m, IMSG_ACK, pends[0]->reqid);
-	assert_int_equal(m_open(&r, m.data, m.len), 0);
+	ipc_init(&m, IPC_ACK, pends[0]->reqid);
+	assert_int_equal(ipc_open(&r, m.data, m.len), 0);
 	tools_reply(pends[0], &r);
-	m_free(&m);
+	ipc_free(&m);
 	o = only_output();
 	assert_string_equal(json_object_to_json_string(get(o, "id")), "5");
 	assert_true(json_object_get_boolean(get(o, "result.isError")));
@@ -917,14 +917,14 @@ test_dispatch_unit_ok(void **state)
 {
 	struct json_object	*o;
 	struct dview		 v;
-	struct mbuf		 m;
-	struct mreader		 r;
+	struct ipc_msg		 m;
+	struct ipc_reader		 r;
 
 	send_line(CALL("{\"orguser\":\"  nash-forbes \",\"repo\":\" nash\\n\","
 	    "\"task_description\":\"\\u3000 fix the build; rm -rf /\\n\\n\"}"));
 	assert_int_equal(nouts, 0);
 	assert_int_equal(nbmsgs, 1);
-	assert_int_equal(bmsgs[0].type, IMSG_DISPATCH);
+	assert_int_equal(bmsgs[0].type, IPC_DISPATCH);
 	assert_string_equal(bmsgs[0].a, "nash-forbes");
 	assert_string_equal(bmsgs[0].b, "nash");
 	assert_string_equal(bmsgs[0].c, "fix the build; rm -rf /");
@@ -948,13 +948,13 @@ test_dispatch_unit_ok(void **state)
 	snprintf(v.github, sizeof v.github, "selamy-labs/nash");
 	v.status = DS_RUNNING;
 	v.requested_ms = 1764091993123ULL;
-	m_init(&m, IMSG_VIEW, pends[0]->reqid);
+	ipc_init(&m, IPC_VIEW, pends[0]->reqid);
 	proto_put_view(&m, &v);
-	assert_int_equal(m_open(&r, m.data, m.len), 0);
+	assert_int_equal(ipc_open(&r, m.data, m.len), 0);
 	free(outs[0]);
 	nouts = 0;
 	tools_reply(pends[0], &r);
-	m_free(&m);
+	ipc_free(&m);
 	o = only_output();
 	assert_string_equal(json_object_to_json_string(get(o, "id")), "5");
 	assert_false(json_object_get_boolean(get(o, "result.isError")));
@@ -989,7 +989,7 @@ test_cancelled_frees_id(void **state)
 	    "\"repo\":\"r\",\"task_description\":\"t\"}")));
 	assert_int_equal(nouts, 0);
 	assert_int_equal(nbmsgs, 2);
-	assert_int_equal(bmsgs[1].type, IMSG_DISPATCH);
+	assert_int_equal(bmsgs[1].type, IPC_DISPATCH);
 }
 
 #define STATUS(args) \
@@ -1039,7 +1039,7 @@ test_dispatch_status(void **state)
 	send_line(STATUS("{\"handle\":\"" HANDLE_A "\"}"));
 	assert_int_equal(nouts, 0);
 	assert_int_equal(nbmsgs, 1);
-	assert_int_equal(bmsgs[0].type, IMSG_STATUS);
+	assert_int_equal(bmsgs[0].type, IPC_STATUS);
 	assert_string_equal(bmsgs[0].a, HANDLE_A);
 	assert_int_equal(bmsgs[0].u, 0);
 	assert_int_equal(pends[0]->kind, PEND_STATUS);
@@ -1063,7 +1063,7 @@ test_dispatch_result(void **state)
 	send_line(RESULT("{\"handle\":\"" HANDLE_A "\",\"wait_seconds\":1.5}"));
 	assert_int_equal(nouts, 0);
 	assert_int_equal(nbmsgs, 1);
-	assert_int_equal(bmsgs[0].type, IMSG_RESULT);
+	assert_int_equal(bmsgs[0].type, IPC_RESULT);
 	assert_string_equal(bmsgs[0].a, HANDLE_A);
 	assert_int_equal(bmsgs[0].u, 1500);
 
@@ -1089,7 +1089,7 @@ test_dispatch_list(void **state)
 	send_line(LIST("{\"cursor\":\"o100\"}"));
 	assert_int_equal(nouts, 0);
 	assert_int_equal(nbmsgs, 1);
-	assert_int_equal(bmsgs[0].type, IMSG_LIST);
+	assert_int_equal(bmsgs[0].type, IPC_LIST);
 	assert_int_equal(bmsgs[0].u, 100);
 	assert_int_equal(pends[0]->offset, 100);
 	send_line(LIST("{}"));

@@ -21,7 +21,7 @@
 
 #include "broker/spawn.h"
 #include "common/conf.h"
-#include "common/limits.h"
+#include "common/bounds.h"
 
 #define HANDLE	"dsp-0123456789abcdef0123456789abcdef"
 #define LEAK_FD	57

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "common/utf8.h"
 #include "common/validate.h"
 

@@ -25,7 +25,7 @@
 
 #include <cmocka.h>
 
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "tests/integration/harness.h"
 
 enum kind {

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "common/limits.h"
+#include "common/bounds.h"
 #include "tests/integration/harness.h"
 
 /* The next message must be an error with this code and no id at all. */

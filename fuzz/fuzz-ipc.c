@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/imsg.h"
-#include "common/limits.h"
+#include "common/ipc.h"
+#include "common/bounds.h"
 #include "common/proto.h"
 #include "common/validate.h"
 
@@ -20,7 +20,7 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mreader		 r;
+	struct ipc_reader		 r;
 	struct req_dispatch	 d;
 	struct req_reject	 j;
 	struct dview		 v;
@@ -29,7 +29,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char			 h[HANDLE_BYTES + 1], err[MAX_REASON_BYTES];
 	uint32_t		 u;
 
-	if (size > MAX_IMSG_BYTES || m_open(&r, data, size) == -1)
+	if (size > MAX_IPC_BYTES || ipc_open(&r, data, size) == -1)
 		return (0);
 	switch (r.type % 8) {
 	case 0:
@@ -59,10 +59,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)proto_get_tool_error(&r, &p, &n);
 		break;
 	default:
-		while (m_get_str(&r, &p, &n, MAX_TASK_BYTES) == 0)
+		while (ipc_get_str(&r, &p, &n, MAX_TASK_BYTES) == 0)
 			if (memchr(p, '\0', n) != NULL)
 				abort();
-		(void)m_end(&r);
+		(void)ipc_end(&r);
 	}
 	return (0);
 }

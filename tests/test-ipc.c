@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "common/imsg.h"
-#include "common/limits.h"
+#include "common/chan.h"
+#include "common/bounds.h"
 #include "common/proto.h"
 
 #define HANDLE_A	"dsp-0123456789abcdef0123456789abcdef"
@@ -30,9 +30,9 @@ fill_client(struct client_info *ci, const char *name, const char *version)
 }
 
 static void
-open_msg(struct mreader *r, const struct mbuf *m, uint32_t type, uint32_t id)
+open_msg(struct ipc_reader *r, const struct ipc_msg *m, uint32_t type, uint32_t id)
 {
-	assert_int_equal(m_open(r, m->data, m->len), 0);
+	assert_int_equal(ipc_open(r, m->data, m->len), 0);
 	assert_int_equal(r->type, type);
 	assert_int_equal(r->id, id);
 }
@@ -40,50 +40,50 @@ open_msg(struct mreader *r, const struct mbuf *m, uint32_t type, uint32_t id)
 static void
 test_primitives(void **state)
 {
-	struct mbuf	 m;
-	struct mreader	 r;
+	struct ipc_msg	 m;
+	struct ipc_reader	 r;
 	uint32_t	 u;
 	uint64_t	 q;
 	const char	*s;
 	size_t		 len;
 	char		 buf[8];
 
-	m_init(&m, 7, 0xdeadbeef);
+	ipc_init(&m, 7, 0xdeadbeef);
 	assert_int_equal(m.len, 8);
-	m_put_u32(&m, 0xffffffffU);
-	m_put_u64(&m, 0x0123456789abcdefULL);
-	m_put_str(&m, "abc", 3);
-	m_put_cstr(&m, "");
-	m_put_cstr(&m, "xyz");
+	ipc_put_u32(&m, 0xffffffffU);
+	ipc_put_u64(&m, 0x0123456789abcdefULL);
+	ipc_put_str(&m, "abc", 3);
+	ipc_put_cstr(&m, "");
+	ipc_put_cstr(&m, "xyz");
 	assert_int_equal(m.len, 8 + 4 + 8 + 7 + 4 + 7);
 
 	open_msg(&r, &m, 7, 0xdeadbeef);
-	assert_int_equal(m_get_u32(&r, &u), 0);
+	assert_int_equal(ipc_get_u32(&r, &u), 0);
 	assert_int_equal(u, 0xffffffffU);
-	assert_int_equal(m_get_u64(&r, &q), 0);
+	assert_int_equal(ipc_get_u64(&r, &q), 0);
 	assert_true(q == 0x0123456789abcdefULL);
-	assert_int_equal(m_get_str(&r, &s, &len, 3), 0);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 3), 0);
 	assert_int_equal(len, 3);
 	assert_memory_equal(s, "abc", 3);
-	assert_int_equal(m_get_str(&r, &s, &len, 0), 0);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 0), 0);
 	assert_int_equal(len, 0);
 	/* A buffer of 4 holds "xyz" and its NUL exactly. */
-	assert_int_equal(m_get_strbuf(&r, buf, 4), 0);
+	assert_int_equal(ipc_get_strbuf(&r, buf, 4), 0);
 	assert_string_equal(buf, "xyz");
-	assert_int_equal(m_end(&r), 0);
+	assert_int_equal(ipc_end(&r), 0);
 	/* Nothing left: every getter fails. */
-	assert_int_equal(m_get_u32(&r, &u), -1);
-	assert_int_equal(m_get_u64(&r, &q), -1);
-	assert_int_equal(m_get_str(&r, &s, &len, 100), -1);
-	m_free(&m);
+	assert_int_equal(ipc_get_u32(&r, &u), -1);
+	assert_int_equal(ipc_get_u64(&r, &q), -1);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 100), -1);
+	ipc_free(&m);
 	assert_null(m.data);
 }
 
 static void
 test_growth(void **state)
 {
-	struct mbuf	 m;
-	struct mreader	 r;
+	struct ipc_msg	 m;
+	struct ipc_reader	 r;
 	const char	*s;
 	size_t		 len;
 	char		*big;
@@ -92,123 +92,123 @@ test_growth(void **state)
 	big = malloc(100000);
 	assert_non_null(big);
 	memset(big, 'q', 100000);
-	m_init(&m, 1, 2);
-	m_put_str(&m, big, 100000);
+	ipc_init(&m, 1, 2);
+	ipc_put_str(&m, big, 100000);
 	open_msg(&r, &m, 1, 2);
-	assert_int_equal(m_get_str(&r, &s, &len, 100000), 0);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 100000), 0);
 	assert_int_equal(len, 100000);
 	assert_memory_equal(s, big, 100000);
-	assert_int_equal(m_end(&r), 0);
-	m_free(&m);
+	assert_int_equal(ipc_end(&r), 0);
+	ipc_free(&m);
 	free(big);
 }
 
 static void
 test_truncated_header(void **state)
 {
-	struct mreader	r;
+	struct ipc_reader	r;
 	uint8_t		buf[8];
 	size_t		i;
 
 	memset(buf, 0, sizeof buf);
 	for (i = 0; i < 8; i++)
-		assert_int_equal(m_open(&r, buf, i), -1);
-	assert_int_equal(m_open(&r, buf, 8), 0);
-	assert_int_equal(m_end(&r), 0);
+		assert_int_equal(ipc_open(&r, buf, i), -1);
+	assert_int_equal(ipc_open(&r, buf, 8), 0);
+	assert_int_equal(ipc_end(&r), 0);
 }
 
 static void
 test_truncated_fields(void **state)
 {
-	struct mbuf	 m;
-	struct mreader	 r;
+	struct ipc_msg	 m;
+	struct ipc_reader	 r;
 	uint32_t	 u;
 	uint64_t	 q;
 
-	m_init(&m, 1, 1);
-	m_put_u32(&m, 5);
+	ipc_init(&m, 1, 1);
+	ipc_put_u32(&m, 5);
 	/* Three of the four bytes of a u32, seven of the eight of a u64. */
-	assert_int_equal(m_open(&r, m.data, m.len - 1), 0);
-	assert_int_equal(m_get_u32(&r, &u), -1);
-	m_free(&m);
+	assert_int_equal(ipc_open(&r, m.data, m.len - 1), 0);
+	assert_int_equal(ipc_get_u32(&r, &u), -1);
+	ipc_free(&m);
 
-	m_init(&m, 1, 1);
-	m_put_u64(&m, 5);
-	assert_int_equal(m_open(&r, m.data, m.len - 1), 0);
-	assert_int_equal(m_get_u64(&r, &q), -1);
-	m_free(&m);
+	ipc_init(&m, 1, 1);
+	ipc_put_u64(&m, 5);
+	assert_int_equal(ipc_open(&r, m.data, m.len - 1), 0);
+	assert_int_equal(ipc_get_u64(&r, &q), -1);
+	ipc_free(&m);
 }
 
 static void
 test_str_refusals(void **state)
 {
-	struct mbuf	 m;
-	struct mreader	 r;
+	struct ipc_msg	 m;
+	struct ipc_reader	 r;
 	const char	*s;
 	size_t		 len;
 	char		 buf[4];
 
 	/* An embedded NUL. */
-	m_init(&m, 1, 1);
-	m_put_str(&m, "a\0b", 3);
+	ipc_init(&m, 1, 1);
+	ipc_put_str(&m, "a\0b", 3);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_str(&r, &s, &len, 10), -1);
-	m_free(&m);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 10), -1);
+	ipc_free(&m);
 
 	/* A trailing NUL counted in the length. */
-	m_init(&m, 1, 1);
-	m_put_str(&m, "ab\0", 3);
+	ipc_init(&m, 1, 1);
+	ipc_put_str(&m, "ab\0", 3);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_str(&r, &s, &len, 10), -1);
-	m_free(&m);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 10), -1);
+	ipc_free(&m);
 
 	/* A length larger than what is left. */
-	m_init(&m, 1, 1);
-	m_put_u32(&m, 10);
-	m_put_u32(&m, 0x41414141);
+	ipc_init(&m, 1, 1);
+	ipc_put_u32(&m, 10);
+	ipc_put_u32(&m, 0x41414141);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_str(&r, &s, &len, 100), -1);
-	m_free(&m);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 100), -1);
+	ipc_free(&m);
 
 	/* A huge length: no overflow in the bounds check. */
-	m_init(&m, 1, 1);
-	m_put_u32(&m, UINT32_MAX);
-	m_put_u32(&m, 0x41414141);
+	ipc_init(&m, 1, 1);
+	ipc_put_u32(&m, UINT32_MAX);
+	ipc_put_u32(&m, 0x41414141);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_str(&r, &s, &len, SIZE_MAX), -1);
-	m_free(&m);
+	assert_int_equal(ipc_get_str(&r, &s, &len, SIZE_MAX), -1);
+	ipc_free(&m);
 
 	/* A length over the caller's maximum. */
-	m_init(&m, 1, 1);
-	m_put_cstr(&m, "abcd");
+	ipc_init(&m, 1, 1);
+	ipc_put_cstr(&m, "abcd");
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_str(&r, &s, &len, 3), -1);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 3), -1);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_str(&r, &s, &len, 4), 0);
+	assert_int_equal(ipc_get_str(&r, &s, &len, 4), 0);
 	/* And for strbuf: "abcd" needs 5 bytes. */
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_strbuf(&r, buf, sizeof buf), -1);
+	assert_int_equal(ipc_get_strbuf(&r, buf, sizeof buf), -1);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_strbuf(&r, buf, 0), -1);
-	m_free(&m);
+	assert_int_equal(ipc_get_strbuf(&r, buf, 0), -1);
+	ipc_free(&m);
 }
 
 static void
 test_end_trailing(void **state)
 {
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	uint32_t	u;
 
-	m_init(&m, 1, 1);
-	m_put_u32(&m, 1);
-	m_put_u32(&m, 2);
+	ipc_init(&m, 1, 1);
+	ipc_put_u32(&m, 1);
+	ipc_put_u32(&m, 2);
 	open_msg(&r, &m, 1, 1);
-	assert_int_equal(m_get_u32(&r, &u), 0);
-	assert_int_equal(m_end(&r), -1);
-	assert_int_equal(m_get_u32(&r, &u), 0);
-	assert_int_equal(m_end(&r), 0);
-	m_free(&m);
+	assert_int_equal(ipc_get_u32(&r, &u), 0);
+	assert_int_equal(ipc_end(&r), -1);
+	assert_int_equal(ipc_get_u32(&r, &u), 0);
+	assert_int_equal(ipc_end(&r), 0);
+	ipc_free(&m);
 }
 
 static void
@@ -216,14 +216,14 @@ test_dispatch_roundtrip(void **state)
 {
 	struct client_info	ci;
 	struct req_dispatch	d;
-	struct mbuf		m;
-	struct mreader		r;
+	struct ipc_msg		m;
+	struct ipc_reader		r;
 	const char		task[] = "fix it;\nrm -rf / \xf0\x9f\x98\x80";
 
 	fill_client(&ci, "claude-code", "2.0.1");
 	proto_dispatch(&m, 42, &ci, "nash-forbes", 11, "nash", 4, task,
 	    sizeof task - 1);
-	open_msg(&r, &m, IMSG_DISPATCH, 42);
+	open_msg(&r, &m, IPC_DISPATCH, 42);
 	memset(&d, 0, sizeof d);
 	assert_int_equal(proto_get_dispatch(&r, &d), 0);
 	assert_string_equal(d.client.name, "claude-code");
@@ -234,7 +234,7 @@ test_dispatch_roundtrip(void **state)
 	assert_memory_equal(d.repo, "nash", 4);
 	assert_int_equal(d.task_len, sizeof task - 1);
 	assert_memory_equal(d.task, task, sizeof task - 1);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static void
@@ -242,21 +242,21 @@ test_dispatch_trailing(void **state)
 {
 	struct client_info	ci;
 	struct req_dispatch	d;
-	struct mbuf		m;
-	struct mreader		r;
+	struct ipc_msg		m;
+	struct ipc_reader		r;
 
 	fill_client(&ci, "c", "1");
 	proto_dispatch(&m, 1, &ci, "o", 1, "r", 1, "t", 1);
-	m_put_u32(&m, 0);
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	ipc_put_u32(&m, 0);
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* Truncated by one byte. */
 	proto_dispatch(&m, 1, &ci, "o", 1, "r", 1, "t", 1);
-	assert_int_equal(m_open(&r, m.data, m.len - 1), 0);
+	assert_int_equal(ipc_open(&r, m.data, m.len - 1), 0);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static void
@@ -264,8 +264,8 @@ test_dispatch_limits(void **state)
 {
 	struct client_info	 ci;
 	struct req_dispatch	 d;
-	struct mbuf		 m;
-	struct mreader		 r;
+	struct ipc_msg		 m;
+	struct ipc_reader		 r;
 	char			*big;
 
 	big = malloc(MAX_TASK_BYTES + 1);
@@ -275,42 +275,42 @@ test_dispatch_limits(void **state)
 
 	proto_dispatch(&m, 1, &ci, big, MAX_NAME_BYTES, "r", 1, big,
 	    MAX_TASK_BYTES);
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), 0);
 	assert_int_equal(d.task_len, MAX_TASK_BYTES);
-	m_free(&m);
+	ipc_free(&m);
 
 	proto_dispatch(&m, 1, &ci, big, MAX_NAME_BYTES + 1, "r", 1, "t", 1);
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	proto_dispatch(&m, 1, &ci, "o", 1, big, MAX_NAME_BYTES + 1, "t", 1);
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	proto_dispatch(&m, 1, &ci, "o", 1, "r", 1, big, MAX_TASK_BYTES + 1);
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* A client field over 256 bytes does not fit its buffer. */
-	m_init(&m, IMSG_DISPATCH, 1);
-	m_put_str(&m, big, MAX_CLIENT_FIELD_BYTES + 1);
-	m_put_cstr(&m, "1");
-	m_put_cstr(&m, "o");
-	m_put_cstr(&m, "r");
-	m_put_cstr(&m, "t");
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	ipc_init(&m, IPC_DISPATCH, 1);
+	ipc_put_str(&m, big, MAX_CLIENT_FIELD_BYTES + 1);
+	ipc_put_cstr(&m, "1");
+	ipc_put_cstr(&m, "o");
+	ipc_put_cstr(&m, "r");
+	ipc_put_cstr(&m, "t");
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* A NUL inside the task. */
 	proto_dispatch(&m, 1, &ci, "o", 1, "r", 1, "a\0b", 3);
-	open_msg(&r, &m, IMSG_DISPATCH, 1);
+	open_msg(&r, &m, IPC_DISPATCH, 1);
 	assert_int_equal(proto_get_dispatch(&r, &d), -1);
-	m_free(&m);
+	ipc_free(&m);
 	free(big);
 }
 
@@ -318,20 +318,20 @@ static void
 test_client_max(void **state)
 {
 	struct client_info	 ci, out;
-	struct mbuf		 m;
-	struct mreader		 r;
+	struct ipc_msg		 m;
+	struct ipc_reader		 r;
 
 	memset(&ci, 'n', sizeof ci);
 	ci.name[MAX_CLIENT_FIELD_BYTES] = '\0';
 	ci.version[MAX_CLIENT_FIELD_BYTES] = '\0';
-	m_init(&m, 1, 1);
+	ipc_init(&m, 1, 1);
 	proto_put_client(&m, &ci);
 	open_msg(&r, &m, 1, 1);
 	assert_int_equal(proto_get_client(&r, &out), 0);
 	assert_int_equal(strlen(out.name), MAX_CLIENT_FIELD_BYTES);
 	assert_string_equal(out.version, ci.version);
-	assert_int_equal(m_end(&r), 0);
-	m_free(&m);
+	assert_int_equal(ipc_end(&r), 0);
+	ipc_free(&m);
 }
 
 static void
@@ -339,15 +339,15 @@ test_reject_roundtrip(void **state)
 {
 	struct client_info	 ci;
 	struct req_reject	 j;
-	struct mbuf		 m;
-	struct mreader		 r;
+	struct ipc_msg		 m;
+	struct ipc_reader		 r;
 	const char		 args[] = "{\"repo\":\"../etc\"}";
 	char			*big;
 
 	fill_client(&ci, "cli", "0.1");
 	proto_reject(&m, 9, &ci, "invalid repo '../etc'", args,
 	    sizeof args - 1);
-	open_msg(&r, &m, IMSG_REJECT, 9);
+	open_msg(&r, &m, IPC_REJECT, 9);
 	assert_int_equal(proto_get_reject(&r, &j), 0);
 	assert_string_equal(j.client.name, "cli");
 	assert_string_equal(j.client.version, "0.1");
@@ -355,7 +355,7 @@ test_reject_roundtrip(void **state)
 	assert_memory_equal(j.reason, "invalid repo '../etc'", j.reason_len);
 	assert_int_equal(j.args_len, sizeof args - 1);
 	assert_memory_equal(j.args, args, j.args_len);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* Raw arguments are cut at 4096 bytes, the reason at 8192. */
 	big = malloc(MAX_REASON_BYTES * 2);
@@ -363,98 +363,98 @@ test_reject_roundtrip(void **state)
 	memset(big, 'r', MAX_REASON_BYTES * 2 - 1);
 	big[MAX_REASON_BYTES * 2 - 1] = '\0';
 	proto_reject(&m, 10, &ci, big, big, MAX_RAW_ARGS_BYTES * 2);
-	open_msg(&r, &m, IMSG_REJECT, 10);
+	open_msg(&r, &m, IPC_REJECT, 10);
 	assert_int_equal(proto_get_reject(&r, &j), 0);
 	assert_int_equal(j.reason_len, MAX_REASON_BYTES);
 	assert_int_equal(j.args_len, MAX_RAW_ARGS_BYTES);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* A hand-built one past the limits is refused. */
-	m_init(&m, IMSG_REJECT, 11);
+	ipc_init(&m, IPC_REJECT, 11);
 	proto_put_client(&m, &ci);
-	m_put_str(&m, "why", 3);
-	m_put_str(&m, big, MAX_RAW_ARGS_BYTES + 1);
-	open_msg(&r, &m, IMSG_REJECT, 11);
+	ipc_put_str(&m, "why", 3);
+	ipc_put_str(&m, big, MAX_RAW_ARGS_BYTES + 1);
+	open_msg(&r, &m, IPC_REJECT, 11);
 	assert_int_equal(proto_get_reject(&r, &j), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	proto_reject(&m, 12, &ci, "why", "{}", 2);
-	m_put_u32(&m, 0);
-	open_msg(&r, &m, IMSG_REJECT, 12);
+	ipc_put_u32(&m, 0);
+	open_msg(&r, &m, IPC_REJECT, 12);
 	assert_int_equal(proto_get_reject(&r, &j), -1);
-	m_free(&m);
+	ipc_free(&m);
 	free(big);
 }
 
 static void
 test_handle_roundtrip(void **state)
 {
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	char		handle[HANDLE_BYTES + 1];
 	uint32_t	wait_ms;
 
-	proto_handle(&m, IMSG_STATUS, 3, HANDLE_A, 0);
-	open_msg(&r, &m, IMSG_STATUS, 3);
+	proto_handle(&m, IPC_STATUS, 3, HANDLE_A, 0);
+	open_msg(&r, &m, IPC_STATUS, 3);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), 0);
 	assert_string_equal(handle, HANDLE_A);
 	assert_int_equal(wait_ms, 0);
-	m_free(&m);
+	ipc_free(&m);
 
-	proto_handle(&m, IMSG_RESULT, 4, HANDLE_A, 60000);
-	open_msg(&r, &m, IMSG_RESULT, 4);
+	proto_handle(&m, IPC_RESULT, 4, HANDLE_A, 60000);
+	open_msg(&r, &m, IPC_RESULT, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), 0);
 	assert_int_equal(wait_ms, 60000);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static void
 test_handle_refusals(void **state)
 {
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	char		handle[HANDLE_BYTES + 1];
 	uint32_t	wait_ms;
 
-	proto_handle(&m, IMSG_RESULT, 4, HANDLE_A, 60001);
-	open_msg(&r, &m, IMSG_RESULT, 4);
+	proto_handle(&m, IPC_RESULT, 4, HANDLE_A, 60001);
+	open_msg(&r, &m, IPC_RESULT, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 
-	proto_handle(&m, IMSG_RESULT, 4, HANDLE_A, UINT32_MAX);
-	open_msg(&r, &m, IMSG_RESULT, 4);
+	proto_handle(&m, IPC_RESULT, 4, HANDLE_A, UINT32_MAX);
+	open_msg(&r, &m, IPC_RESULT, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 
-	proto_handle(&m, IMSG_STATUS, 4,
+	proto_handle(&m, IPC_STATUS, 4,
 	    "dsp-0123456789ABCDEF0123456789abcdef", 0);
-	open_msg(&r, &m, IMSG_STATUS, 4);
+	open_msg(&r, &m, IPC_STATUS, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 
-	proto_handle(&m, IMSG_STATUS, 4, "dsp-123", 0);
-	open_msg(&r, &m, IMSG_STATUS, 4);
+	proto_handle(&m, IPC_STATUS, 4, "dsp-123", 0);
+	open_msg(&r, &m, IPC_STATUS, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* One byte too long for the handle buffer. */
-	proto_handle(&m, IMSG_STATUS, 4, HANDLE_A "0", 0);
-	open_msg(&r, &m, IMSG_STATUS, 4);
+	proto_handle(&m, IPC_STATUS, 4, HANDLE_A "0", 0);
+	open_msg(&r, &m, IPC_STATUS, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 
 	/* Trailing data, and a missing wait. */
-	proto_handle(&m, IMSG_STATUS, 4, HANDLE_A, 0);
-	m_put_u32(&m, 0);
-	open_msg(&r, &m, IMSG_STATUS, 4);
+	proto_handle(&m, IPC_STATUS, 4, HANDLE_A, 0);
+	ipc_put_u32(&m, 0);
+	open_msg(&r, &m, IPC_STATUS, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 
-	m_init(&m, IMSG_STATUS, 4);
-	m_put_cstr(&m, HANDLE_A);
-	open_msg(&r, &m, IMSG_STATUS, 4);
+	ipc_init(&m, IPC_STATUS, 4);
+	ipc_put_cstr(&m, HANDLE_A);
+	open_msg(&r, &m, IPC_STATUS, 4);
 	assert_int_equal(proto_get_handle(&r, handle, &wait_ms), -1);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static void
@@ -473,16 +473,16 @@ static void
 test_view_roundtrip(void **state)
 {
 	struct dview	v, out;
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	const char	detail[] = "error: \xe2\x9c\x97 build failed";
 
 	sample_view(&v);
-	m_init(&m, IMSG_VIEW, 5);
+	ipc_init(&m, IPC_VIEW, 5);
 	proto_put_view(&m, &v);
-	open_msg(&r, &m, IMSG_VIEW, 5);
+	open_msg(&r, &m, IPC_VIEW, 5);
 	assert_int_equal(proto_get_view(&r, &out), 0);
-	assert_int_equal(m_end(&r), 0);
+	assert_int_equal(ipc_end(&r), 0);
 	assert_string_equal(out.handle, HANDLE_A);
 	assert_string_equal(out.orguser, "nash-forbes");
 	assert_string_equal(out.repo, "nash");
@@ -490,7 +490,7 @@ test_view_roundtrip(void **state)
 	assert_int_equal(out.status, DS_RUNNING);
 	assert_true(out.requested_ms == 1764091993123ULL);
 	assert_int_equal(out.with_result, 0);
-	m_free(&m);
+	ipc_free(&m);
 
 	v.status = DS_FAILED;
 	v.with_result = 1;
@@ -501,11 +501,11 @@ test_view_roundtrip(void **state)
 	v.duration_ms = 5877;
 	v.detail = detail;
 	v.detail_len = sizeof detail - 1;
-	m_init(&m, IMSG_VIEW, 6);
+	ipc_init(&m, IPC_VIEW, 6);
 	proto_put_view(&m, &v);
-	open_msg(&r, &m, IMSG_VIEW, 6);
+	open_msg(&r, &m, IPC_VIEW, 6);
 	assert_int_equal(proto_get_view(&r, &out), 0);
-	assert_int_equal(m_end(&r), 0);
+	assert_int_equal(ipc_end(&r), 0);
 	assert_int_equal(out.status, DS_FAILED);
 	assert_int_equal(out.with_result, 1);
 	assert_int_equal(out.has_returncode, 1);
@@ -515,22 +515,22 @@ test_view_roundtrip(void **state)
 	assert_true(out.duration_ms == 5877);
 	assert_int_equal(out.detail_len, sizeof detail - 1);
 	assert_memory_equal(out.detail, detail, out.detail_len);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static int
 view_decodes(const struct dview *v)
 {
 	struct dview	out;
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	int		rv;
 
-	m_init(&m, IMSG_VIEW, 1);
+	ipc_init(&m, IPC_VIEW, 1);
 	proto_put_view(&m, v);
-	assert_int_equal(m_open(&r, m.data, m.len), 0);
+	assert_int_equal(ipc_open(&r, m.data, m.len), 0);
 	rv = proto_get_view(&r, &out);
-	m_free(&m);
+	ipc_free(&m);
 	return (rv);
 }
 
@@ -613,87 +613,87 @@ static void
 test_list_page(void **state)
 {
 	struct dview	v, out;
-	struct mbuf	m;
-	struct mreader	r;
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	uint32_t	total, n, i;
 
-	m_init(&m, IMSG_LIST, 8);
-	m_put_u32(&m, 100);
-	open_msg(&r, &m, IMSG_LIST, 8);
-	assert_int_equal(m_get_u32(&r, &n), 0);
+	ipc_init(&m, IPC_LIST, 8);
+	ipc_put_u32(&m, 100);
+	open_msg(&r, &m, IPC_LIST, 8);
+	assert_int_equal(ipc_get_u32(&r, &n), 0);
 	assert_int_equal(n, 100);
-	assert_int_equal(m_end(&r), 0);
-	m_free(&m);
+	assert_int_equal(ipc_end(&r), 0);
+	ipc_free(&m);
 
-	m_init(&m, IMSG_LIST_PAGE, 8);
-	m_put_u32(&m, 3);
-	m_put_u32(&m, 3);
+	ipc_init(&m, IPC_LIST_PAGE, 8);
+	ipc_put_u32(&m, 3);
+	ipc_put_u32(&m, 3);
 	for (i = 0; i < 3; i++) {
 		sample_view(&v);
 		v.status = i;
 		proto_put_view(&m, &v);
 	}
-	open_msg(&r, &m, IMSG_LIST_PAGE, 8);
-	assert_int_equal(m_get_u32(&r, &total), 0);
-	assert_int_equal(m_get_u32(&r, &n), 0);
+	open_msg(&r, &m, IPC_LIST_PAGE, 8);
+	assert_int_equal(ipc_get_u32(&r, &total), 0);
+	assert_int_equal(ipc_get_u32(&r, &n), 0);
 	assert_int_equal(total, 3);
 	assert_int_equal(n, 3);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(proto_get_view(&r, &out), 0);
 		assert_int_equal(out.status, i);
 	}
-	assert_int_equal(m_end(&r), 0);
+	assert_int_equal(ipc_end(&r), 0);
 	assert_int_equal(proto_get_view(&r, &out), -1);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static void
 test_tool_error_roundtrip(void **state)
 {
-	struct mbuf	 m;
-	struct mreader	 r;
+	struct ipc_msg	 m;
+	struct ipc_reader	 r;
 	const char	*msg;
 	size_t		 len;
 	char		*big;
 
 	proto_tool_error(&m, 77, "unknown dispatch handle");
-	open_msg(&r, &m, IMSG_TOOL_ERROR, 77);
+	open_msg(&r, &m, IPC_TOOL_ERROR, 77);
 	assert_int_equal(proto_get_tool_error(&r, &msg, &len), 0);
 	assert_int_equal(len, strlen("unknown dispatch handle"));
 	assert_memory_equal(msg, "unknown dispatch handle", len);
-	m_free(&m);
+	ipc_free(&m);
 
 	big = malloc(MAX_REASON_BYTES + 100);
 	assert_non_null(big);
 	memset(big, 'e', MAX_REASON_BYTES + 99);
 	big[MAX_REASON_BYTES + 99] = '\0';
 	proto_tool_error(&m, 78, big);
-	open_msg(&r, &m, IMSG_TOOL_ERROR, 78);
+	open_msg(&r, &m, IPC_TOOL_ERROR, 78);
 	assert_int_equal(proto_get_tool_error(&r, &msg, &len), 0);
 	assert_int_equal(len, MAX_REASON_BYTES);
-	m_free(&m);
+	ipc_free(&m);
 	free(big);
 
 	proto_tool_error(&m, 79, "x");
-	m_put_u32(&m, 1);
-	open_msg(&r, &m, IMSG_TOOL_ERROR, 79);
+	ipc_put_u32(&m, 1);
+	open_msg(&r, &m, IPC_TOOL_ERROR, 79);
 	assert_int_equal(proto_get_tool_error(&r, &msg, &len), -1);
-	m_free(&m);
+	ipc_free(&m);
 }
 
 static void
 test_empty_messages(void **state)
 {
-	static const uint32_t types[] = { IMSG_ACK, IMSG_BYE, IMSG_SHUTDOWN };
-	struct mbuf	m;
-	struct mreader	r;
+	static const uint32_t types[] = { IPC_ACK, IPC_BYE, IPC_SHUTDOWN };
+	struct ipc_msg	m;
+	struct ipc_reader	r;
 	size_t		i;
 
 	for (i = 0; i < sizeof types / sizeof types[0]; i++) {
-		m_init(&m, types[i], (uint32_t)i);
+		ipc_init(&m, types[i], (uint32_t)i);
 		open_msg(&r, &m, types[i], (uint32_t)i);
-		assert_int_equal(m_end(&r), 0);
-		m_free(&m);
+		assert_int_equal(ipc_end(&r), 0);
+		ipc_free(&m);
 	}
 }
 
@@ -721,15 +721,15 @@ struct side {
 };
 
 static void
-side_dispatch(struct chan *c, struct mreader *r, void *arg)
+side_dispatch(struct chan *c, struct ipc_reader *r, void *arg)
 {
 	struct side	*s = arg;
 	const char	*str;
 	size_t		 len, i;
 	uint32_t	 seq;
 
-	if (r->id != s->got || m_get_u32(r, &seq) == -1 || seq != r->id ||
-	    m_get_str(r, &str, &len, BIG_BYTES) == -1 || m_end(r) == -1) {
+	if (r->id != s->got || ipc_get_u32(r, &seq) == -1 || seq != r->id ||
+	    ipc_get_str(r, &str, &len, BIG_BYTES) == -1 || ipc_end(r) == -1) {
 		s->bad++;
 		return;
 	}
@@ -757,16 +757,16 @@ side_closed(struct chan *c, const char *why, void *arg)
 static void
 send_seq(struct chan *c, uint32_t type, uint32_t seq)
 {
-	struct mbuf	 m;
+	struct ipc_msg	 m;
 	size_t		 len = seq % 3 == 0 ? BIG_BYTES : 5;
 	char		*p;
 
 	p = malloc(len);
 	assert_non_null(p);
 	memset(p, 'a' + seq % 26, len);
-	m_init(&m, type, seq);
-	m_put_u32(&m, seq);
-	m_put_str(&m, p, len);
+	ipc_init(&m, type, seq);
+	ipc_put_u32(&m, seq);
+	ipc_put_str(&m, p, len);
 	chan_send(c, &m);
 	assert_null(m.data);
 	free(p);
@@ -829,11 +829,11 @@ test_chan_both_ways(void **state)
 	pair_open(&base, &a, &b);
 	/* More than the socket buffers hold: the queue must take the rest. */
 	for (i = 0; i < NMSGS; i++) {
-		send_seq(&a.chan, IMSG_DISPATCH, i);
-		send_seq(&b.chan, IMSG_VIEW, i);
+		send_seq(&a.chan, IPC_DISPATCH, i);
+		send_seq(&b.chan, IPC_VIEW, i);
 	}
 	assert_true(a.chan.queued > 0 || b.chan.queued > 0 ||
-	    NMSGS * BIG_BYTES / 3 < 2 * MAX_IMSG_BYTES);
+	    NMSGS * BIG_BYTES / 3 < 2 * MAX_IPC_BYTES);
 	loop_until(base, both_got_all, NULL);
 	assert_int_equal(a.bad, 0);
 	assert_int_equal(b.bad, 0);
@@ -851,7 +851,7 @@ test_chan_both_ways(void **state)
 	assert_string_equal(b.why, "peer closed the channel");
 	assert_int_equal(a.closed, 0);
 	/* Sending on a dead channel is a quiet no-op. */
-	send_seq(&b.chan, IMSG_VIEW, 1);
+	send_seq(&b.chan, IPC_VIEW, 1);
 	assert_int_equal(b.chan.queued, 0);
 	chan_close(&b.chan);
 	event_base_free(base);
@@ -877,10 +877,10 @@ test_chan_malformed(void **state)
 
 	/* A datagram one byte over the limit. */
 	pair_open(&base, &a, &b);
-	big = calloc(1, MAX_IMSG_BYTES + 1);
+	big = calloc(1, MAX_IPC_BYTES + 1);
 	assert_non_null(big);
-	assert_int_equal(send(a.chan.fd, big, MAX_IMSG_BYTES + 1, 0),
-	    MAX_IMSG_BYTES + 1);
+	assert_int_equal(send(a.chan.fd, big, MAX_IPC_BYTES + 1, 0),
+	    MAX_IPC_BYTES + 1);
 	free(big);
 	loop_until(base, b_closed, NULL);
 	assert_string_equal(b.why, "peer sent a malformed message");
@@ -899,7 +899,7 @@ test_chan_flush(void **state)
 
 	pair_open(&base, &a, &b);
 	for (i = 0; i < 3; i++)
-		send_seq(&a.chan, IMSG_DISPATCH, i);
+		send_seq(&a.chan, IPC_DISPATCH, i);
 	chan_flush(&a.chan);
 	assert_int_equal(a.chan.queued, 0);
 	/* Queued datagrams survive the sender's close. */

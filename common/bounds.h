@@ -3,8 +3,8 @@
  * name.  Both processes enforce these; the broker re-checks what the
  * frontend already checked, because it does not trust the frontend.
  */
-#ifndef DISPATCH_LIMITS_H
-#define DISPATCH_LIMITS_H
+#ifndef DISPATCH_BOUNDS_H
+#define DISPATCH_BOUNDS_H
 
 /* MCP input: one JSON-RPC message per line. */
 #define MAX_LINE_BYTES		(4U * 1024 * 1024)
@@ -72,7 +72,7 @@
 #define DEFAULT_TIMEOUT_MS	60000
 
 /* IPC: one SOCK_SEQPACKET datagram per message. */
-#define MAX_IMSG_BYTES		(128U * 1024)
+#define MAX_IPC_BYTES		(128U * 1024)
 /* Answers queued for a peer that does not read them. */
 #define MAX_CHAN_QUEUE_BYTES	(32U * 1024 * 1024)
 /* Answers queued for a client that does not read them: past this the
