@@ -1,17 +1,20 @@
 /*
  * dispatch-mcp: a privilege-separated MCP server that dispatches work to
  * allowlisted org-user/repo lanes.  main() reads the configuration, opens
- * the audit log, and splits into the broker (this process, which may
- * exec) and the frontend (a child that speaks MCP and may not).
+ * the audit log, and splits into three: the broker (this process: policy,
+ * audit, lanes), the frontend (a child that speaks MCP) and the spawner
+ * (a child of the broker, the only process that executes anything).
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +25,14 @@
 #include "broker/audit.h"
 #include "broker/broker.h"
 #include "broker/kmsg.h"
-#include "broker/spawn.h"
 #include "common/conf.h"
-#include "common/chan.h"
+#include "common/ipc.h"
+#include "common/lanecmd.h"
 #include "common/log.h"
 #include "common/sandbox.h"
+#include "common/util.h"
 #include "frontend/frontend.h"
+#include "spawner/spawner.h"
 
 /* The frontend's channel to the broker is always this descriptor. */
 #define FRONTEND_CHAN_FD	3
@@ -53,12 +58,51 @@ usage(FILE *f)
 	    "  -v, --verbose   log debugging detail to stderr\n");
 }
 
+/*
+ * The argv the spawner would build, with placeholders for the caller's
+ * values: the same builder and the same policy, so what is printed is
+ * what runs.
+ */
+static void
+print_lane_argv(const struct lane_policy *p)
+{
+	static struct lane_cmd	cmd;
+	struct spawn_order	o;
+	int			i;
+
+	memset(&o, 0, sizeof o);
+	strlcpy(o.handle, "HANDLE", sizeof o.handle);
+	strlcpy(o.orguser, "ORGUSER", sizeof o.orguser);
+	strlcpy(o.repo, "REPO", sizeof o.repo);
+	strlcpy(o.github, "GITHUB", sizeof o.github);
+	o.task = p->task_arg ? "TASK" : "";
+	o.task_len = strlen(o.task);
+	lane_cmd_build(&cmd, p, &o);
+	printf("lane argv:     ");
+	for (i = 0; cmd.argv[i] != NULL; i++)
+		printf(" %s", cmd.argv[i]);
+	printf("  (stdin: %s)\n", p->task_arg ? "/dev/null" :
+	    "TASK, then EOF");
+}
+
+/* The names of the variables a lane gets, from the spawner's policy. */
+static void
+print_lane_env(const struct lane_policy *p)
+{
+	int	i;
+
+	printf("lane env:       PATH");
+	for (i = 0; i < p->nenv; i++)
+		printf(" %.*s", (int)strcspn(p->env[i], "="), p->env[i]);
+	printf(" DISPATCH_HANDLE DISPATCH_ORGUSER DISPATCH_REPO "
+	    "DISPATCH_GITHUB\n");
+}
+
 static int
-check_config(const struct config *conf)
+check_config(const struct config *conf, const struct lane_policy *policy)
 {
 	struct allowlist	al;
-	char			err[MAX_REASON_BYTES], argv[PATH_MAX + 256];
-	char			names[MAX_ENV_PASS * (MAX_ENV_NAME_BYTES + 1) + 64];
+	char			err[MAX_REASON_BYTES];
 	size_t			i;
 	int			rc = 0;
 
@@ -68,21 +112,18 @@ check_config(const struct config *conf)
 		    err);
 		rc = 1;
 	}
-	lane_argv_template(conf, argv, sizeof argv);
-	printf("lane argv:      %s\n", argv);
+	print_lane_argv(policy);
 	printf("ssh host:       %s\n", conf->ssh_host);
 	printf("max iterations: %u\n", conf->max_iterations);
 	printf("timeout:        %llu.%03llu s\n",
 	    (unsigned long long)(conf->timeout_ms / 1000),
 	    (unsigned long long)(conf->timeout_ms % 1000));
 	printf("max running:    %u\n", conf->max_running);
-	printf("lane nproc:     %u (RLIMIT_NPROC%s)\n", conf->lane_nproc,
+	printf("lane nproc:     %llu (RLIMIT_NPROC%s)\n",
+	    (unsigned long long)policy->nproc,
 	    getuid() == 0 ? "; not enforced for root" : "");
 	printf("audit log:      %s\n", conf->audit_path);
-	spawn_init(conf);
-	spawn_env_names(names, sizeof names);
-	printf("lane env:       PATH%s DISPATCH_HANDLE DISPATCH_ORGUSER "
-	    "DISPATCH_REPO DISPATCH_GITHUB\n", names);
+	print_lane_env(policy);
 	if (conf->drop)
 		printf("frontend user:  %s (uid %u), chrooted\n",
 		    conf->run_user, (unsigned)conf->run_uid);
@@ -128,24 +169,53 @@ become_frontend(const struct config *conf, int fd)
 	frontend_main(FRONTEND_CHAN_FD, conf);
 }
 
-static void
-become_broker(const struct config *conf, int fd, pid_t child)
+/*
+ * The broker's process: quiet stdio, the lane layer of the sandbox, then
+ * the spawner forked under it (it and every lane keep only that layer),
+ * then the broker proper, which locks itself down further.
+ */
+static void __attribute__((noreturn))
+become_broker(const struct config *conf, const struct lane_policy *policy,
+    const struct sandbox_paths *sp, int fd, pid_t child)
 {
-	int	null;
+	struct broker_start	bs;
+	struct rlimit		rl;
+	int			null;
 
+	log_init("broker", log_verbose());
 	/* Only the frontend speaks on stdio; the broker keeps stderr. */
 	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
 		fatal("become_broker: /dev/null");
 	if (dup2(null, STDIN_FILENO) == -1 || dup2(null, STDOUT_FILENO) == -1)
 		fatal("become_broker: dup2");
 	close(null);
-	broker_main(conf, fd, child);
+	umask(077);
+	signal(SIGPIPE, SIG_IGN);
+	/* An audit log past RLIMIT_FSIZE must fail the write, not kill us. */
+	signal(SIGXFSZ, SIG_IGN);
+	/* A thousand lanes hold three descriptors each. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (conf->sandbox)
+		sandbox_lane_layer(sp);
+	memset(&bs, 0, sizeof bs);
+	bs.conf = conf;
+	bs.policy = policy;
+	bs.paths = sp;
+	bs.frontend_fd = fd;
+	bs.frontend_pid = child;
+	bs.spawner_pid = spawner_start(policy, &bs.spawner_fd);
+	broker_main(&bs);
 }
 
 int
 main(int argc, char *argv[])
 {
 	static struct config	conf;
+	static struct lane_policy policy;
+	struct sandbox_paths	sp;
 	char			err[MAX_REASON_BYTES];
 	int			i, check = 0, verbose = 0, print_sb = 0, sv[2];
 	pid_t			pid;
@@ -186,12 +256,13 @@ main(int argc, char *argv[])
 		return (1);
 	}
 	sandbox_set_log(conf.sandbox_log);
+	lane_policy_init(&policy, &conf);
+	sp.lane_program = conf.command;
+	sp.allowlist = conf.repos_path;
+	sp.audit = conf.audit_path;
 	if (check)
-		return (check_config(&conf));
+		return (check_config(&conf, &policy));
 	if (print_sb) {
-		struct sandbox_paths	sp = { conf.command, conf.repos_path,
-					    conf.audit_path };
-
 		if (!conf.sandbox)
 			printf("sandbox: NOT APPLIED in this build (sanitizers "
 			    "are enabled)\n");
@@ -219,8 +290,8 @@ main(int argc, char *argv[])
 		kmsg_open();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		fatal("main: socketpair");
-	chan_setbuf(sv[0]);
-	chan_setbuf(sv[1]);
+	ipc_setbuf(sv[0]);
+	ipc_setbuf(sv[1]);
 
 	switch (pid = fork()) {
 	case -1:
@@ -231,7 +302,7 @@ main(int argc, char *argv[])
 		break;
 	default:
 		close(sv[1]);
-		become_broker(&conf, sv[0], pid);
+		become_broker(&conf, &policy, &sp, sv[0], pid);
 	}
 	return (1);
 }

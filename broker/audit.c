@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "broker/audit.h"
 #include "common/chain.h"
 #include "common/bounds.h"
@@ -296,7 +298,7 @@ clean_string(const char *s)
 	return (json_object_new_string_len(buf, (int)n));
 }
 
-int
+static int
 audit_write(const char *event, const struct client_info *ci,
     struct json_object *rec)
 {
@@ -445,4 +447,132 @@ done:
 	free(body);
 	errno = saved;
 	return (rv);
+}
+
+/* Audit strings are valid UTF-8 whatever the peer sent. */
+static struct json_object *
+jstr(const char *s, size_t len)
+{
+	struct json_object	*o;
+	char			*buf = xmalloc(len * 3 + 1);
+	size_t			 n;
+
+	n = utf8_sanitize(buf, len * 3 + 1, s, len);
+	o = json_object_new_string_len(buf, (int)n);
+	free(buf);
+	return (o);
+}
+
+static int
+audit_put(const char *event, const struct client_info *ci,
+    struct json_object *rec)
+{
+	int	rv, saved;
+
+	rv = audit_write(event, ci, rec);
+	saved = errno;
+	json_object_put(rec);
+	errno = saved;
+	return (rv);
+}
+
+/*
+ * A refused dispatch: the arguments as decoded (the task cut to
+ * MAX_RAW_ARGS_BYTES), or the raw text the frontend could not decode.
+ */
+int
+audit_rejected(const struct client_info *ci, const char *reason,
+    const struct req_dispatch *req, const char *raw, size_t rawlen)
+{
+	struct json_object	*rec, *args;
+	const char		*s;
+
+	rec = json_object_new_object();
+	json_object_object_add(rec, "reason", jstr(reason, strlen(reason)));
+	if (req != NULL) {
+		args = json_object_new_object();
+		json_object_object_add(args, "orguser",
+		    jstr(req->orguser, req->orguser_len));
+		json_object_object_add(args, "repo",
+		    jstr(req->repo, req->repo_len));
+		json_object_object_add(args, "task_description",
+		    jstr(req->task, utf8_cut(req->task, req->task_len,
+		    MAX_RAW_ARGS_BYTES)));
+		s = json_object_to_json_string_ext(args,
+		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+		json_object_object_add(rec, "arguments", jstr(s, strlen(s)));
+		json_object_put(args);
+	} else
+		json_object_object_add(rec, "arguments", jstr(raw, rawlen));
+	return (audit_put("rejected", ci, rec));
+}
+
+/* What will run, before it runs: the argv exactly as it is executed. */
+int
+audit_dispatch(const struct dispatch *d, const struct lane_cmd *cmd,
+    const char *task, size_t tlen, int task_arg)
+{
+	struct json_object	*rec, *argv;
+	int			 i;
+
+	argv = json_object_new_array();
+	for (i = 0; cmd->argv[i] != NULL; i++)
+		json_object_array_add(argv, jstr(cmd->argv[i],
+		    strlen(cmd->argv[i])));
+	rec = json_object_new_object();
+	json_object_object_add(rec, "handle", json_object_new_string(d->handle));
+	json_object_object_add(rec, "orguser",
+	    json_object_new_string(d->orguser));
+	json_object_object_add(rec, "repo", json_object_new_string(d->repo));
+	json_object_object_add(rec, "github",
+	    json_object_new_string(d->github));
+	json_object_object_add(rec, "argv", argv);
+	json_object_object_add(rec, "task", jstr(task, tlen));
+	json_object_object_add(rec, "delivery", json_object_new_string(
+	    task_arg ? "argv" : "stdin"));
+	return (audit_put("dispatch", &d->client, rec));
+}
+
+static const char *
+end_name(enum lane_end why)
+{
+	switch (why) {
+	case END_TIMEOUT:
+		return ("timeout");
+	case END_SHUTDOWN:
+		return ("shutdown");
+	case END_SPAWN:
+		return ("spawn_failed");
+	default:
+		return ("exit");
+	}
+}
+
+int
+audit_exit(const struct dispatch *d)
+{
+	const struct lane	*l = &d->lane;
+	struct json_object	*rec;
+	const char		*sig;
+
+	rec = json_object_new_object();
+	json_object_object_add(rec, "handle", json_object_new_string(d->handle));
+	json_object_object_add(rec, "status",
+	    json_object_new_string(dstatus_name(d->status)));
+	json_object_object_add(rec, "returncode", l->has_rc ?
+	    json_object_new_int(l->rc) : NULL);
+	sig = l->sig != 0 ? signal_name(l->sig) : NULL;
+	json_object_object_add(rec, "signal", sig != NULL ?
+	    json_object_new_string(sig) : NULL);
+	json_object_object_add(rec, "pid", l->pid > 0 ?
+	    json_object_new_int64(l->pid) : NULL);
+	json_object_object_add(rec, "duration_ms",
+	    json_object_new_int64((int64_t)l->duration_ms));
+	json_object_object_add(rec, "stdout_bytes",
+	    json_object_new_int64((int64_t)l->out.total));
+	json_object_object_add(rec, "stderr_bytes",
+	    json_object_new_int64((int64_t)l->err.total));
+	json_object_object_add(rec, "reason",
+	    json_object_new_string(end_name(l->why)));
+	return (audit_put("exit", &d->client, rec));
 }

@@ -1,8 +1,8 @@
 #ifndef DISPATCH_AUDIT_H
 #define DISPATCH_AUDIT_H
 
-#include <json-c/json.h>
-
+#include "broker/dispatch.h"
+#include "common/lanecmd.h"
 #include "common/proto.h"
 
 /*
@@ -14,9 +14,15 @@ int	audit_open(const char *, const char *, char *, size_t);
 /* From the SIGHUP handler: reopen before the next record. */
 void	audit_reopen(void);
 void	audit_close(void);
-/* Fill in the fields every record carries, then append and sync. */
-int	audit_write(const char *, const struct client_info *,
-	    struct json_object *);
+/*
+ * The three records, each with the fields every record carries; the
+ * log's schema is in this file alone.  Each is synced before it returns.
+ */
+int	audit_rejected(const struct client_info *, const char *,
+	    const struct req_dispatch *, const char *, size_t);
+int	audit_dispatch(const struct dispatch *, const struct lane_cmd *,
+	    const char *, size_t, int);
+int	audit_exit(const struct dispatch *);
 const char	*audit_session(void);
 
 #endif

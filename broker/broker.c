@@ -1,17 +1,16 @@
 /*
- * The broker: the only process that may exec.  It owns the allowlist, the
- * audit log, the lanes and their records.  It trusts nothing the frontend
- * sends: every message is decoded with bounds-checked getters, checked
- * against the request table, and every argument is validated again.
+ * The broker: policy, audit and lane tracking.  It owns the allowlist,
+ * the audit log, the lanes and their records, and cannot exec: the
+ * spawner starts lanes for it.  It trusts nothing the frontend sends:
+ * each message is checked against the request table and decoded there,
+ * and every argument is validated again before anything is decided.
  */
 #include "config.h"
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,20 +21,18 @@
 #include "broker/allowlist.h"
 #include "broker/audit.h"
 #include "broker/broker.h"
+#include "broker/dispatch.h"
 #include "broker/kmsg.h"
-#include "broker/spawn.h"
 #include "common/chan.h"
 #include "common/log.h"
 #include "common/sandbox.h"
-#include "common/utf8.h"
 #include "common/util.h"
 #include "common/validate.h"
 
 #define HASH_BUCKETS	4096
 
-struct event_base	*broker_base;
-const struct config	*broker_conf;
-
+static const struct broker_start *start;
+static struct event_base *base;
 static struct chan	 chan;
 static pid_t		 frontend_pid;
 static int		 frontend_status = -1;	/* wait status once reaped */
@@ -51,39 +48,102 @@ static struct dispatch	 *buckets[HASH_BUCKETS];
 static unsigned		  nrunning;
 static unsigned		  nwaiters;
 
-static void	b_dispatch(struct ipc_reader *);
-static void	b_reject(struct ipc_reader *);
-static void	b_status(struct ipc_reader *);
-static void	b_result(struct ipc_reader *);
-static void	b_list(struct ipc_reader *);
-static void	b_shutdown(struct ipc_reader *);
-static void	b_cancel(struct ipc_reader *);
+/* A request as its row's decoder left it. */
+union request {
+	struct req_dispatch	dispatch;
+	struct req_reject	reject;
+	char			handle[HANDLE_BYTES + 1];
+	struct {
+		char		handle[HANDLE_BYTES + 1];
+		uint32_t	wait_ms;
+	}			result;
+	uint32_t		offset;
+};
+
+static int	dec_dispatch(struct ipc_reader *, union request *);
+static int	dec_reject(struct ipc_reader *, union request *);
+static int	dec_handle(struct ipc_reader *, union request *);
+static int	dec_result(struct ipc_reader *, union request *);
+static int	dec_list(struct ipc_reader *, union request *);
+static int	dec_empty(struct ipc_reader *, union request *);
+static void	b_dispatch(uint32_t, union request *);
+static void	b_reject(uint32_t, union request *);
+static void	b_status(uint32_t, union request *);
+static void	b_result(uint32_t, union request *);
+static void	b_list(uint32_t, union request *);
+static void	b_shutdown(uint32_t, union request *);
+static void	b_cancel(uint32_t, union request *);
 
 /*
- * What the frontend may ask, and when.  Anything else, or a message that
- * fails to decode, means the frontend is not behaving as ours would: we
- * stop listening to it.  REQ_SHUTDOWN_OK marks requests still answered
- * while winding down (a dispatch is then refused and audited); SHUTDOWN
- * may come only once, though a signal may have begun the shutdown.
+ * What the frontend may send, and when.  Every request is answered
+ * while the broker winds down (a dispatch is then refused and audited),
+ * but nothing may follow SHUTDOWN: the frontend sends it once, after the
+ * last line it will ever read.  A type not here, a message its row's
+ * decoder refuses, or one its flags do not permit is a violation.
  */
-#define REQ_SHUTDOWN_OK	0x1
-static const struct {
+#define REQ_ONCE	0x1	/* at most once per session */
+#define REQ_LAST	0x2	/* nothing may come after it */
+static const struct request_row {
 	uint32_t	 type;
 	int		 flags;
-	void		(*handler)(struct ipc_reader *);
+	const char	*name;
+	int		(*decode)(struct ipc_reader *, union request *);
+	void		(*handler)(uint32_t, union request *);
 } requests[] = {
-	{ IPC_DISPATCH, REQ_SHUTDOWN_OK, b_dispatch },
-	{ IPC_REJECT, REQ_SHUTDOWN_OK, b_reject },
-	{ IPC_STATUS, REQ_SHUTDOWN_OK, b_status },
-	{ IPC_RESULT, REQ_SHUTDOWN_OK, b_result },
-	{ IPC_LIST, REQ_SHUTDOWN_OK, b_list },
-	{ IPC_SHUTDOWN, REQ_SHUTDOWN_OK, b_shutdown },
-	{ IPC_CANCEL, REQ_SHUTDOWN_OK, b_cancel },
+	{ IPC_DISPATCH,	0, "DISPATCH",	dec_dispatch,	b_dispatch },
+	{ IPC_REJECT,	0, "REJECT",	dec_reject,	b_reject },
+	{ IPC_STATUS,	0, "STATUS",	dec_handle,	b_status },
+	{ IPC_RESULT,	0, "RESULT",	dec_result,	b_result },
+	{ IPC_LIST,	0, "LIST",	dec_list,	b_list },
+	{ IPC_CANCEL,	0, "CANCEL",	dec_handle,	b_cancel },
+	{ IPC_SHUTDOWN,	REQ_ONCE | REQ_LAST, "SHUTDOWN", dec_empty,
+	    b_shutdown },
 };
+#define NREQUESTS	(sizeof requests / sizeof requests[0])
+static unsigned	 seen[NREQUESTS];	/* how often each row came */
+static int	 closed_by_frontend;	/* a REQ_LAST request came */
 
 static void	broker_begin_shutdown(const char *);
 static void	broker_maybe_done(void);
-static void	broker_violation(const char *);
+static void	broker_violation(const char *, const char *);
+
+static int
+dec_dispatch(struct ipc_reader *r, union request *q)
+{
+	memset(&q->dispatch, 0, sizeof q->dispatch);
+	return (proto_get_dispatch(r, &q->dispatch));
+}
+
+static int
+dec_reject(struct ipc_reader *r, union request *q)
+{
+	memset(&q->reject, 0, sizeof q->reject);
+	return (proto_get_reject(r, &q->reject));
+}
+
+static int
+dec_handle(struct ipc_reader *r, union request *q)
+{
+	return (proto_get_handle(r, q->handle));
+}
+
+static int
+dec_result(struct ipc_reader *r, union request *q)
+{
+	return (proto_get_result(r, q->result.handle, &q->result.wait_ms));
+}
+
+static int
+dec_list(struct ipc_reader *r, union request *q)
+{
+	return (proto_get_list(r, &q->offset));
+}
+
+static int
+dec_empty(struct ipc_reader *r, union request *q)
+{
+	return (proto_get_empty(r));
+}
 
 static unsigned
 handle_hash(const char *h)
@@ -120,197 +180,140 @@ send_tool_error(uint32_t id, const char *msg)
 }
 
 static void
+dispatch_view(const struct dispatch *d, struct dview *v, int with_result)
+{
+	const struct lane	*l = &d->lane;
+	int			 final = d->status != DS_RUNNING;
+
+	memset(v, 0, sizeof *v);
+	strlcpy(v->handle, d->handle, sizeof v->handle);
+	strlcpy(v->orguser, d->orguser, sizeof v->orguser);
+	strlcpy(v->repo, d->repo, sizeof v->repo);
+	strlcpy(v->github, d->github, sizeof v->github);
+	v->status = d->status;
+	v->requested_ms = d->requested_ms;
+	v->with_result = with_result;
+	if (!with_result)
+		return;
+	v->has_returncode = final && l->has_rc;
+	v->returncode = l->rc;
+	v->signal = final ? (uint32_t)l->sig : 0;
+	v->finished_ms = final ? d->finished_ms : 0;
+	v->duration_ms = final ? l->duration_ms :
+	    mono_ms() - l->started_mono;
+	v->detail = d->detail != NULL ? d->detail : "";
+	v->detail_len = d->detail != NULL ? d->detail_len : 0;
+}
+
+static void
 send_view(uint32_t id, const struct dispatch *d, int with_result)
 {
 	struct ipc_msg	m;
 	struct dview	v;
 
-	lane_view(d, &v, with_result);
-	ipc_init(&m, IPC_VIEW, id);
-	proto_put_view(&m, &v);
+	dispatch_view(d, &v, with_result);
+	proto_view(&m, id, &v);
 	chan_send(&chan, &m);
-}
-
-static struct json_object *
-jstr(const char *s, size_t len)
-{
-	char	*buf = xmalloc(len * 3 + 1);
-	size_t	 n;
-	struct json_object *o;
-
-	/* Audit strings are valid UTF-8 whatever the peer sent. */
-	n = utf8_sanitize(buf, len * 3 + 1, s, len);
-	o = json_object_new_string_len(buf, (int)n);
-	free(buf);
-	return (o);
 }
 
 /* A refused dispatch: audited, then answered with the reason. */
 static void
-refuse(uint32_t id, const struct client_info *ci, const char *reason,
-    const struct req_dispatch *req, const char *rawargs, size_t rawlen)
+refuse(uint32_t id, const struct req_dispatch *req, const char *reason)
 {
-	struct json_object	*rec, *args;
-	const char		*s;
-
-	rec = json_object_new_object();
-	json_object_object_add(rec, "reason", jstr(reason, strlen(reason)));
-	if (req != NULL) {
-		args = json_object_new_object();
-		json_object_object_add(args, "orguser",
-		    jstr(req->orguser, req->orguser_len));
-		json_object_object_add(args, "repo",
-		    jstr(req->repo, req->repo_len));
-		json_object_object_add(args, "task_description",
-		    jstr(req->task, utf8_cut(req->task, req->task_len,
-		    MAX_RAW_ARGS_BYTES)));
-		s = json_object_to_json_string_ext(args,
-		    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-		json_object_object_add(rec, "arguments", jstr(s, strlen(s)));
-		json_object_put(args);
-	} else
-		json_object_object_add(rec, "arguments", jstr(rawargs, rawlen));
-	if (audit_write("rejected", ci, rec) == -1)
+	if (audit_rejected(&req->client, reason, req, NULL, 0) == -1)
 		log_warn("audit: cannot record a rejected dispatch");
-	json_object_put(rec);
-	if (id != 0)
-		send_tool_error(id, reason);
+	send_tool_error(id, reason);
 }
 
-static struct json_object *
-argv_json(const struct lane_args *la)
+/* The same checks, in the same order, as the frontend made. */
+static int
+check_request(const struct req_dispatch *req, struct spawn_order *o,
+    const char **task, size_t *tlen, char *err, size_t errlen)
 {
-	struct json_object	*a = json_object_new_array();
-	int			 i;
+	const char	*org = req->orguser, *repo = req->repo;
+	size_t		 olen = req->orguser_len, rlen = req->repo_len;
 
-	for (i = 0; i < la->argc; i++)
-		json_object_array_add(a, jstr(la->argv[i],
-		    strlen(la->argv[i])));
-	return (a);
+	*task = req->task;
+	*tlen = req->task_len;
+	if (check_task(task, tlen, err, errlen) == -1 ||
+	    check_name("orguser", &org, &olen, err, errlen) == -1 ||
+	    check_name("repo", &repo, &rlen, err, errlen) == -1)
+		return (-1);
+	if (start->policy->task_arg && (*task)[0] == '-') {
+		snprintf(err, errlen, "task_description may not start with "
+		    "'-' when the task is passed as an argument "
+		    "(DISPATCH_TASK_ARG=1)");
+		return (-1);
+	}
+	memset(o, 0, sizeof *o);
+	memcpy(o->orguser, org, olen);
+	memcpy(o->repo, repo, rlen);
+	return (0);
 }
 
-static void
-b_dispatch(struct ipc_reader *r)
+/* Whether policy lets this target run now; the allowlist says where. */
+static int
+decide(struct spawn_order *o, char *err, size_t errlen)
 {
-	struct req_dispatch	 req;
 	struct allowlist	 al;
 	const struct target	*t;
-	struct dispatch		*d;
-	struct lane_args	 la;
-	struct json_object	*rec;
-	const char		*task, *org, *repo;
-	size_t			 tlen, olen, rlen;
-	char			 err[MAX_REASON_BYTES], obuf[MAX_NAME_BYTES + 1];
-	char			 rbuf[MAX_NAME_BYTES + 1];
-	unsigned		 b;
 
-	memset(&req, 0, sizeof req);
-	if (proto_get_dispatch(r, &req) == -1) {
-		broker_violation("frontend sent a malformed DISPATCH");
-		return;
-	}
-	/* The same checks, in the same order, as the frontend made. */
-	task = req.task;
-	tlen = req.task_len;
-	org = req.orguser;
-	olen = req.orguser_len;
-	repo = req.repo;
-	rlen = req.repo_len;
-	if (check_task(&task, &tlen, err, sizeof err) == -1 ||
-	    check_name("orguser", &org, &olen, err, sizeof err) == -1 ||
-	    check_name("repo", &repo, &rlen, err, sizeof err) == -1) {
-		refuse(r->id, &req.client, err, &req, NULL, 0);
-		return;
-	}
-	if (broker_conf->task_arg && task[0] == '-') {
-		refuse(r->id, &req.client, "task_description may not start "
-		    "with '-' when the task is passed as an argument "
-		    "(DISPATCH_TASK_ARG=1)", &req, NULL, 0);
-		return;
-	}
 	if (shutting_down) {
-		refuse(r->id, &req.client, "the server is shutting down; "
-		    "dispatch refused", &req, NULL, 0);
-		return;
+		snprintf(err, errlen, "the server is shutting down; dispatch "
+		    "refused");
+		return (-1);
 	}
-	memcpy(obuf, org, olen);
-	obuf[olen] = '\0';
-	memcpy(rbuf, repo, rlen);
-	rbuf[rlen] = '\0';
-
 	/* Read at call time, so an edit applies to the next dispatch. */
-	if (allowlist_load(broker_conf->repos_path, &al, err,
-	    sizeof err) == -1) {
-		refuse(r->id, &req.client, err, &req, NULL, 0);
-		return;
-	}
-	if ((t = allowlist_resolve(&al, obuf, rbuf, err, sizeof err)) ==
-	    NULL) {
+	if (allowlist_load(start->conf->repos_path, &al, err, errlen) == -1)
+		return (-1);
+	if ((t = allowlist_resolve(&al, o->orguser, o->repo, err,
+	    errlen)) == NULL) {
 		allowlist_free(&al);
-		refuse(r->id, &req.client, err, &req, NULL, 0);
-		return;
+		return (-1);
 	}
-	if (nrunning >= broker_conf->max_running) {
-		allowlist_free(&al);
-		snprintf(err, sizeof err, "busy: %u dispatches are running, "
-		    "the limit set by DISPATCH_MAX_RUNNING; try again when "
-		    "one has finished", nrunning);
-		refuse(r->id, &req.client, err, &req, NULL, 0);
-		return;
+	strlcpy(o->github, t->github, sizeof o->github);
+	allowlist_free(&al);
+	if (nrunning >= start->conf->max_running) {
+		snprintf(err, errlen, "busy: %u dispatches are running, the "
+		    "limit set by DISPATCH_MAX_RUNNING; try again when one "
+		    "has finished", nrunning);
+		return (-1);
 	}
 	if (nrecords >= MAX_RECORDS) {
-		allowlist_free(&al);
-		snprintf(err, sizeof err, "this session already holds %d "
+		snprintf(err, errlen, "this session already holds %d "
 		    "dispatches, the most it keeps; restart the server to "
 		    "start a new session", MAX_RECORDS);
-		refuse(r->id, &req.client, err, &req, NULL, 0);
-		return;
+		return (-1);
 	}
+	return (0);
+}
 
-	d = xcalloc(1, sizeof *d);
+static struct dispatch *
+dispatch_new(const struct req_dispatch *req, struct spawn_order *o)
+{
+	struct dispatch	*d = xcalloc(1, sizeof *d);
+
 	do {
 		memcpy(d->handle, HANDLE_PREFIX, sizeof HANDLE_PREFIX - 1);
 		random_hex(d->handle + sizeof HANDLE_PREFIX - 1,
 		    HANDLE_HEX_DIGITS / 2);
 	} while (find_dispatch(d->handle) != NULL);
-	strlcpy(d->orguser, obuf, sizeof d->orguser);
-	strlcpy(d->repo, rbuf, sizeof d->repo);
-	strlcpy(d->github, t->github, sizeof d->github);
-	allowlist_free(&al);
-	d->client = req.client;
+	strlcpy(o->handle, d->handle, sizeof o->handle);
+	strlcpy(d->orguser, o->orguser, sizeof d->orguser);
+	strlcpy(d->repo, o->repo, sizeof d->repo);
+	strlcpy(d->github, o->github, sizeof d->github);
+	d->client = req->client;
 	d->status = DS_RUNNING;
 	d->requested_ms = now_ms();
-	d->pid = -1;
+	d->lane.pid = -1;
 	TAILQ_INIT(&d->waiters);
-	d->task = xstrndup(task, tlen);
-	d->task_len = tlen;
+	return (d);
+}
 
-	/* The record is on disk before anything runs, or nothing runs. */
-	lane_args_build(&la, broker_conf, d->handle, d->orguser, d->repo,
-	    d->github, d->task);
-	rec = json_object_new_object();
-	json_object_object_add(rec, "handle", json_object_new_string(d->handle));
-	json_object_object_add(rec, "orguser",
-	    json_object_new_string(d->orguser));
-	json_object_object_add(rec, "repo", json_object_new_string(d->repo));
-	json_object_object_add(rec, "github",
-	    json_object_new_string(d->github));
-	json_object_object_add(rec, "argv", argv_json(&la));
-	json_object_object_add(rec, "task", jstr(d->task, d->task_len));
-	json_object_object_add(rec, "delivery", json_object_new_string(
-	    broker_conf->task_arg ? "argv" : "stdin"));
-	if (audit_write("dispatch", &req.client, rec) == -1) {
-		snprintf(err, sizeof err, "dispatch refused: the audit log "
-		    "cannot be written (%s)", strerror(errno));
-		log_warnx("%s", err);
-		json_object_put(rec);
-		lane_args_free(&la);
-		free(d->task);
-		free(d);
-		send_tool_error(r->id, err);
-		return;
-	}
-	json_object_put(rec);
+static void
+dispatch_keep(struct dispatch *d)
+{
+	unsigned	b;
 
 	if (nrecords == caprecords) {
 		caprecords = caprecords == 0 ? 64 : caprecords * 2;
@@ -321,48 +324,84 @@ b_dispatch(struct ipc_reader *r)
 	b = handle_hash(d->handle);
 	d->hnext = buckets[b];
 	buckets[b] = d;
-
 	nrunning++;
-	lane_args_free(&la);
-	if (lane_start(d, r->id) == -1) {
-		int	 saved = errno;
-		char	 msg[PATH_MAX + 128];
+}
 
-		snprintf(msg, sizeof msg, "failed to start lane %s: %s",
-		    broker_conf->command, strerror(saved));
-		log_warnx("lane %s: %s", d->handle, msg);
-		d->why = END_SPAWN;
-		d->status = DS_FAILED;
-		d->final = 1;
-		d->finished_ms = now_ms();
-		d->detail = xstrdup(msg);
-		d->detail_len = strlen(msg);
-		free(d->task);
-		d->task = NULL;
-		send_view(r->id, d, 0);
-		broker_lane_final(d);
+static void	dispatch_final(struct dispatch *);
+static void	lane_done(struct lane *, void *);
+
+/* A lane that never started is final at once, and still audited. */
+static void
+spawn_failed(struct dispatch *d, int saved)
+{
+	char	msg[PATH_MAX + 128];
+
+	snprintf(msg, sizeof msg, "failed to start lane %s: %s",
+	    start->policy->program, strerror(saved));
+	log_warnx("lane %s: %s", d->handle, msg);
+	d->lane.why = END_SPAWN;
+	d->detail = xstrdup(msg);
+	d->detail_len = strlen(msg);
+	d->status = DS_FAILED;
+}
+
+/* The policy: decide, record, start.  Nothing runs unrecorded. */
+static void
+b_dispatch(uint32_t id, union request *q)
+{
+	const struct req_dispatch	*req = &q->dispatch;
+	static struct lane_cmd		 cmd;
+	struct spawn_order		 o;
+	struct dispatch			*d;
+	const char			*task;
+	size_t				 tlen;
+	char				 err[MAX_REASON_BYTES];
+	int				 argv_task = start->policy->task_arg;
+
+	if (check_request(req, &o, &task, &tlen, err, sizeof err) == -1 ||
+	    decide(&o, err, sizeof err) == -1) {
+		refuse(id, req, err);
+		return;
+	}
+	d = dispatch_new(req, &o);
+	o.task = argv_task ? task : "";
+	o.task_len = argv_task ? tlen : 0;
+	lane_cmd_build(&cmd, start->policy, &o);
+	if (audit_dispatch(d, &cmd, task, tlen, argv_task) == -1) {
+		snprintf(err, sizeof err, "dispatch refused: the audit log "
+		    "cannot be written (%s)", strerror(errno));
+		log_warnx("%s", err);
+		free(d);
+		send_tool_error(id, err);
+		return;
+	}
+	dispatch_keep(d);
+	if (lane_start(&d->lane, base, start->spawner_fd, &o,
+	    argv_task ? NULL : task, tlen, start->conf->timeout_ms, lane_done,
+	    d) == -1) {
+		spawn_failed(d, errno);
+		send_view(id, d, 0);
+		dispatch_final(d);
 		return;
 	}
 	log_info("dispatched %s to %s/%s (pid %ld)", d->handle, d->orguser,
-	    d->repo, (long)d->pid);
-	send_view(r->id, d, 0);
+	    d->repo, (long)d->lane.pid);
+	send_view(id, d, 0);
 }
 
 static void
-b_reject(struct ipc_reader *r)
+b_reject(uint32_t id, union request *q)
 {
-	struct req_reject	req;
-	struct ipc_msg		m;
-	char			reason[MAX_REASON_BYTES + 1];
+	const struct req_reject	*j = &q->reject;
+	struct ipc_msg		 m;
+	char			 reason[MAX_REASON_BYTES + 1];
 
-	if (proto_get_reject(r, &req) == -1) {
-		broker_violation("frontend sent a malformed REJECT");
-		return;
-	}
-	memcpy(reason, req.reason, req.reason_len);
-	reason[req.reason_len] = '\0';
-	refuse(0, &req.client, reason, NULL, req.args, req.args_len);
-	ipc_init(&m, IPC_ACK, r->id);
+	memcpy(reason, j->reason, j->reason_len);
+	reason[j->reason_len] = '\0';
+	if (audit_rejected(&j->client, reason, NULL, j->args,
+	    j->args_len) == -1)
+		log_warn("audit: cannot record a rejected dispatch");
+	proto_empty(&m, IPC_ACK, id);
 	chan_send(&chan, &m);
 }
 
@@ -376,20 +415,14 @@ unknown_handle(uint32_t id, const char *handle)
 }
 
 static void
-b_status(struct ipc_reader *r)
+b_status(uint32_t id, union request *q)
 {
 	struct dispatch	*d;
-	char		 handle[HANDLE_BYTES + 1];
-	uint32_t	 wait_ms;
 
-	if (proto_get_handle(r, handle, &wait_ms) == -1 || wait_ms != 0) {
-		broker_violation("frontend sent a malformed STATUS");
-		return;
-	}
-	if ((d = find_dispatch(handle)) == NULL)
-		unknown_handle(r->id, handle);
+	if ((d = find_dispatch(q->handle)) == NULL)
+		unknown_handle(id, q->handle);
 	else
-		send_view(r->id, d, 0);
+		send_view(id, d, 0);
 }
 
 static void
@@ -408,26 +441,30 @@ waiter_timeout(int fd, short what, void *arg)
 	waiter_done(arg);
 }
 
+/* Answer every long-poll on d now; waiter_done() unlinks each first. */
+static void
+waiters_flush(struct dispatch *d)
+{
+	struct waiter	*w;
+
+	while ((w = TAILQ_FIRST(&d->waiters)) != NULL)
+		waiter_done(w);	/* NOLINT(clang-analyzer-unix.Malloc) */
+}
+
 /*
  * The client cancelled a long-poll: answer it now, as if its wait ran
  * out.  One that already ended is gone, and that is no error.
  */
 static void
-b_cancel(struct ipc_reader *r)
+b_cancel(uint32_t id, union request *q)
 {
 	struct dispatch	*d;
 	struct waiter	*w;
-	char		 handle[HANDLE_BYTES + 1];
-	uint32_t	 zero;
 
-	if (proto_get_handle(r, handle, &zero) == -1 || zero != 0) {
-		broker_violation("frontend sent a malformed CANCEL");
-		return;
-	}
-	if ((d = find_dispatch(handle)) == NULL)
+	if ((d = find_dispatch(q->handle)) == NULL)
 		return;
 	TAILQ_FOREACH(w, &d->waiters, entry) {
-		if (w->id == r->id) {
+		if (w->id == id) {
 			waiter_done(w);
 			return;
 		}
@@ -435,118 +472,89 @@ b_cancel(struct ipc_reader *r)
 }
 
 static void
-b_result(struct ipc_reader *r)
+b_result(uint32_t id, union request *q)
 {
 	struct dispatch	*d;
 	struct waiter	*w;
 	struct timeval	 tv;
-	char		 handle[HANDLE_BYTES + 1];
-	uint32_t	 wait_ms;
+	uint32_t	 wait_ms = q->result.wait_ms;
 
-	if (proto_get_handle(r, handle, &wait_ms) == -1) {
-		broker_violation("frontend sent a malformed RESULT");
+	if ((d = find_dispatch(q->result.handle)) == NULL) {
+		unknown_handle(id, q->result.handle);
 		return;
 	}
-	if ((d = find_dispatch(handle)) == NULL) {
-		unknown_handle(r->id, handle);
-		return;
-	}
-	if (d->final || wait_ms == 0 || shutting_down) {
-		send_view(r->id, d, 1);
+	if (d->status != DS_RUNNING || wait_ms == 0 || shutting_down) {
+		send_view(id, d, 1);
 		return;
 	}
 	/* Ours never has more in flight; more is a frontend gone bad. */
 	if (nwaiters >= MAX_INFLIGHT + MAX_BATCH_ENTRIES) {
-		broker_violation("too many waiting requests");
+		broker_violation("RESULT", "too many waiting requests");
 		return;
 	}
 	nwaiters++;
 	/* The long-poll: answered when the lane ends or the wait runs out. */
 	w = xcalloc(1, sizeof *w);
-	w->id = r->id;
+	w->id = id;
 	w->d = d;
 	TAILQ_INSERT_TAIL(&d->waiters, w, entry);
-	evtimer_assign(&w->timer, broker_base, waiter_timeout, w);
+	evtimer_assign(&w->timer, base, waiter_timeout, w);
 	tv.tv_sec = wait_ms / 1000;
 	tv.tv_usec = (suseconds_t)(wait_ms % 1000) * 1000;
 	evtimer_add(&w->timer, &tv);
 }
 
 static void
-b_list(struct ipc_reader *r)
+b_list(uint32_t id, union request *q)
 {
-	struct ipc_msg	m;
-	struct dview	v;
-	uint32_t	offset, n, i;
+	static struct dview	v[LIST_PAGE_RECORDS];
+	struct ipc_msg		m;
+	uint32_t		n = 0, i;
 
-	if (ipc_get_u32(r, &offset) == -1 || ipc_end(r) == -1) {
-		broker_violation("frontend sent a malformed LIST");
-		return;
-	}
-	n = 0;
-	if (offset < nrecords) {
-		n = (uint32_t)(nrecords - offset);
+	if (q->offset < nrecords) {
+		n = (uint32_t)(nrecords - q->offset);
 		if (n > LIST_PAGE_RECORDS)
 			n = LIST_PAGE_RECORDS;
 	}
-	ipc_init(&m, IPC_LIST_PAGE, r->id);
-	ipc_put_u32(&m, (uint32_t)nrecords);
-	ipc_put_u32(&m, n);
-	for (i = 0; i < n; i++) {
-		lane_view(records[offset + i], &v, 0);
-		proto_put_view(&m, &v);
-	}
+	for (i = 0; i < n; i++)
+		dispatch_view(records[q->offset + i], &v[i], 0);
+	proto_list_page(&m, id, (uint32_t)nrecords, v, n);
 	chan_send(&chan, &m);
 }
 
 static void
-b_shutdown(struct ipc_reader *r)
+b_shutdown(uint32_t id, union request *q)
 {
-	static int	seen;
-
-	/* Once only; a signal may have started the shutdown already. */
-	if (ipc_end(r) == -1 || seen++) {
-		broker_violation("frontend sent a malformed SHUTDOWN");
-		return;
-	}
 	broker_begin_shutdown(NULL);
 }
 
-void
-broker_lane_final(struct dispatch *d)
+/* Only a final record leaves "running": its result is complete. */
+static void
+lane_done(struct lane *l, void *arg)
 {
-	struct json_object	*rec;
-	const char		*sig;
-	struct waiter		*w;
+	struct dispatch	*d = arg;
 
-	rec = json_object_new_object();
-	json_object_object_add(rec, "handle", json_object_new_string(d->handle));
-	json_object_object_add(rec, "status",
-	    json_object_new_string(dstatus_name(d->status)));
-	json_object_object_add(rec, "returncode", d->has_rc ?
-	    json_object_new_int(d->rc) : NULL);
-	sig = d->sig != 0 ? signal_name(d->sig) : NULL;
-	json_object_object_add(rec, "signal", sig != NULL ?
-	    json_object_new_string(sig) : NULL);
-	json_object_object_add(rec, "pid", d->pid > 0 ?
-	    json_object_new_int64(d->pid) : NULL);
-	json_object_object_add(rec, "duration_ms",
-	    json_object_new_int64((int64_t)d->duration_ms));
-	json_object_object_add(rec, "stdout_bytes",
-	    json_object_new_int64((int64_t)d->out.total));
-	json_object_object_add(rec, "stderr_bytes",
-	    json_object_new_int64((int64_t)d->err.total));
-	json_object_object_add(rec, "reason", json_object_new_string(
-	    d->why == END_TIMEOUT ? "timeout" : d->why == END_SHUTDOWN ?
-	    "shutdown" : d->why == END_SPAWN ? "spawn_failed" : "exit"));
-	if (audit_write("exit", &d->client, rec) == -1)
+	if (l->why == END_TIMEOUT)
+		d->status = DS_TIMED_OUT;
+	else if (l->why == END_EXIT && l->has_rc && l->rc == 0)
+		d->status = DS_SUCCEEDED;
+	else
+		d->status = DS_FAILED;
+	d->detail = lane_detail(l, d->status == DS_SUCCEEDED, &d->detail_len);
+	dispatch_final(d);
+}
+
+static void
+dispatch_final(struct dispatch *d)
+{
+	const struct lane	*l = &d->lane;
+
+	d->finished_ms = now_ms();
+	if (audit_exit(d) == -1)
 		log_warn("audit: cannot record the exit of %s", d->handle);
-	json_object_put(rec);
 	log_info("lane %s %s (%s%d)", d->handle, dstatus_name(d->status),
-	    d->has_rc ? "exit " : "signal ", d->has_rc ? d->rc : d->sig);
-
-	while ((w = TAILQ_FIRST(&d->waiters)) != NULL)
-		waiter_done(w);	/* NOLINT(clang-analyzer-unix.Malloc) */
+	    l->has_rc ? "exit " : "signal ", l->has_rc ? l->rc : l->sig);
+	waiters_flush(d);
 	nrunning--;
 	broker_maybe_done();
 }
@@ -554,38 +562,50 @@ broker_lane_final(struct dispatch *d)
 static void
 broker_route(struct chan *c, struct ipc_reader *r, void *arg)
 {
-	size_t	i;
+	union request	q;
+	size_t		i;
 
-	for (i = 0; i < sizeof requests / sizeof requests[0]; i++) {
-		if (requests[i].type != r->type)
-			continue;
-		if (shutting_down && !(requests[i].flags & REQ_SHUTDOWN_OK)) {
-			broker_violation("request out of order");
-			return;
-		}
-		requests[i].handler(r);
+	for (i = 0; i < NREQUESTS && requests[i].type != r->type; i++)
+		;
+	if (i == NREQUESTS) {
+		broker_violation("frontend", "a message of unknown type");
 		return;
 	}
-	log_warnx("unexpected message type %u from the frontend", r->type);
-	broker_violation("frontend protocol violation");
+	if (closed_by_frontend) {
+		broker_violation(requests[i].name, "a request after SHUTDOWN");
+		return;
+	}
+	if ((requests[i].flags & REQ_ONCE) && seen[i] > 0) {
+		broker_violation(requests[i].name, "sent twice");
+		return;
+	}
+	if (requests[i].decode(r, &q) == -1) {
+		broker_violation(requests[i].name, "malformed");
+		return;
+	}
+	seen[i]++;
+	if (requests[i].flags & REQ_LAST)
+		closed_by_frontend = 1;
+	requests[i].handler(r->id, &q);
 }
 
 static void
 reap_spawner(void)
 {
-	pid_t	pid = spawner_get_pid();
-	int	status;
+	const char	*name;
+	int		 status;
 
-	if (pid > 0 && waitpid(pid, &status, WNOHANG) == pid) {
-		if (WIFSIGNALED(status))
-			log_warnx("the spawner was killed by %s; no lane can "
-			    "start", signal_name(WTERMSIG(status)) != NULL ?
-			    signal_name(WTERMSIG(status)) : "a signal");
-		else
-			log_warnx("the spawner exited with status %d; no lane "
-			    "can start", WEXITSTATUS(status));
-		broker_begin_shutdown("the spawner is gone");
-	}
+	if (start->spawner_pid <= 0 ||
+	    waitpid(start->spawner_pid, &status, WNOHANG) != start->spawner_pid)
+		return;
+	if (WIFSIGNALED(status)) {
+		name = signal_name(WTERMSIG(status));
+		log_warnx("the spawner was killed by %s; no lane can start",
+		    name != NULL ? name : "a signal");
+	} else
+		log_warnx("the spawner exited with status %d; no lane can "
+		    "start", WEXITSTATUS(status));
+	broker_begin_shutdown("the spawner is gone");
 }
 
 static void
@@ -624,12 +644,15 @@ reap_frontend(void)
  * listening to it at once, wind down the lanes, and exit non-zero.
  */
 static void
-broker_violation(const char *why)
+broker_violation(const char *what, const char *why)
 {
+	char	msg[128];
+
+	snprintf(msg, sizeof msg, "protocol violation: %s: %s", what, why);
 	chan_close(&chan);
 	if (frontend_pid > 0)
 		kill(frontend_pid, SIGKILL);
-	broker_begin_shutdown(why);
+	broker_begin_shutdown(msg);
 }
 
 static void
@@ -678,7 +701,7 @@ broker_maybe_done(void)
 	if (!shutting_down || nrunning > 0 || bye_sent)
 		return;
 	bye_sent = 1;
-	ipc_init(&m, IPC_BYE, 0);
+	proto_empty(&m, IPC_BYE, 0);
 	chan_send(&chan, &m);
 	chan_flush(&chan);
 	broker_finish();
@@ -690,8 +713,8 @@ shutdown_grace_done(int fd, short what, void *arg)
 	size_t	i;
 
 	for (i = 0; i < nrecords; i++) {
-		if (!records[i]->final)
-			lane_terminate(records[i], END_SHUTDOWN);
+		if (records[i]->status == DS_RUNNING)
+			lane_terminate(&records[i]->lane, END_SHUTDOWN);
 	}
 }
 
@@ -703,9 +726,8 @@ shutdown_grace_done(int fd, short what, void *arg)
 static void
 broker_begin_shutdown(const char *failure)
 {
-	struct timeval	 tv;
-	struct waiter	*w;
-	size_t		 i;
+	struct timeval	tv;
+	size_t		i;
 
 	if (failure != NULL) {
 		log_warnx("shutting down: %s", failure);
@@ -715,14 +737,11 @@ broker_begin_shutdown(const char *failure)
 		return;
 	shutting_down = 1;
 	log_debug("shutting down with %u lanes running", nrunning);
-	for (i = 0; i < nrecords; i++) {
-		/* waiter_done() unlinks w before it frees it. */
-		while ((w = TAILQ_FIRST(&records[i]->waiters)) != NULL)
-			waiter_done(w);	/* NOLINT(clang-analyzer-unix.Malloc) */
-	}
+	for (i = 0; i < nrecords; i++)
+		waiters_flush(records[i]);
 	if (nrunning > 0) {
-		evtimer_assign(&ev_shutdown_grace, broker_base,
-		    shutdown_grace_done, NULL);
+		evtimer_assign(&ev_shutdown_grace, base, shutdown_grace_done,
+		    NULL);
 		tv.tv_sec = SHUTDOWN_GRACE_MS / 1000;
 		tv.tv_usec = (SHUTDOWN_GRACE_MS % 1000) * 1000;
 		evtimer_add(&ev_shutdown_grace, &tv);
@@ -757,68 +776,47 @@ broker_signal(int sig, short what, void *arg)
 	}
 }
 
+static struct event *
+signal_event(int sig)
+{
+	struct event	*ev;
+
+	if ((ev = evsignal_new(base, sig, broker_signal, NULL)) == NULL ||
+	    evsignal_add(ev, NULL) == -1)
+		fatalx("broker_main: cannot install the event for signal %d",
+		    sig);
+	return (ev);
+}
+
 void
-broker_main(const struct config *conf, int fd, pid_t fpid)
+broker_main(const struct broker_start *bs)
 {
 	struct event_config	*cfg;
 
-	struct sandbox_paths	 sp;
-	struct rlimit		 rl;
-
-	broker_conf = conf;
-	frontend_pid = fpid;
+	start = bs;
+	frontend_pid = bs->frontend_pid;
 	log_init("broker", log_verbose());
-	umask(077);
-	signal(SIGPIPE, SIG_IGN);
-	/* An audit log past RLIMIT_FSIZE must fail the write, not kill us. */
-	signal(SIGXFSZ, SIG_IGN);
-	spawn_init(conf);
-	/* A thousand lanes hold three descriptors each. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-
-	/*
-	 * The lane layer first: the spawner, forked next, keeps only it,
-	 * and so does every lane.  Then the broker's own, stricter layer.
-	 */
-	memset(&sp, 0, sizeof sp);
-	sp.lane_program = conf->command;
-	sp.allowlist = conf->repos_path;
-	sp.audit = conf->audit_path;
-	if (conf->sandbox)
-		sandbox_lane_layer(&sp);
-	spawner_start(conf);
-
 	if ((cfg = event_config_new()) == NULL)
 		fatalx("broker_main: event_config_new");
 	/* EVENT_* variables must not choose our backend. */
 	event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV);
-	if ((broker_base = event_base_new_with_config(cfg)) == NULL)
+	if ((base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("broker_main: event_base_new_with_config");
 	event_config_free(cfg);
-
-	ev_sigterm = evsignal_new(broker_base, SIGTERM, broker_signal, NULL);
-	ev_sigint = evsignal_new(broker_base, SIGINT, broker_signal, NULL);
-	ev_sighup = evsignal_new(broker_base, SIGHUP, broker_signal, NULL);
-	ev_sigchld = evsignal_new(broker_base, SIGCHLD, broker_signal, NULL);
-	if (ev_sigterm == NULL || ev_sigint == NULL || ev_sighup == NULL ||
-	    ev_sigchld == NULL || evsignal_add(ev_sigterm, NULL) == -1 ||
-	    evsignal_add(ev_sigint, NULL) == -1 ||
-	    evsignal_add(ev_sighup, NULL) == -1 ||
-	    evsignal_add(ev_sigchld, NULL) == -1)
-		fatalx("broker_main: cannot install signal events");
-
-	chan_init(&chan, broker_base, fd, broker_route,
+	ev_sigterm = signal_event(SIGTERM);
+	ev_sigint = signal_event(SIGINT);
+	ev_sighup = signal_event(SIGHUP);
+	ev_sigchld = signal_event(SIGCHLD);
+	chan_init(&chan, base, bs->frontend_fd, broker_route,
 	    broker_chan_closed, NULL);
-	if (conf->sandbox)
-		sandbox_broker(&sp);
+	if (bs->conf->sandbox)
+		sandbox_broker(bs->paths);
 	/* The frontend may have died before the SIGCHLD event existed. */
 	reap_frontend();
 	if (frontend_pid == -1)
 		broker_begin_shutdown("the frontend exited at start");
-
-	event_base_dispatch(broker_base);
+	/* And the spawner too. */
+	reap_spawner();
+	event_base_dispatch(base);
 	fatalx("broker_main: event loop ended");
 }

@@ -109,16 +109,6 @@ chan_event(int fd, short what, void *arg)
 }
 
 void
-chan_setbuf(int fd)
-{
-	int	size = (int)(MAX_IPC_BYTES * 2);
-
-	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) == -1 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) == -1)
-		fatal("chan_setbuf: setsockopt");
-}
-
-void
 chan_init(struct chan *c, struct event_base *base, int fd,
     chan_msg_cb on_msg, chan_closed_cb closed, void *arg)
 {

@@ -46,7 +46,5 @@ void	chan_send(struct chan *, struct ipc_msg *);
 /* Blocking flush of the queue, for shutdown paths. */
 void	chan_flush(struct chan *);
 void	chan_close(struct chan *);
-/* Set the socket buffers so a MAX_IPC_BYTES datagram fits. */
-void	chan_setbuf(int);
 
 #endif

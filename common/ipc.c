@@ -1,6 +1,8 @@
 /* The IPC codec: typed fields in one SOCK_SEQPACKET datagram. */
 #include "config.h"
 
+#include <sys/socket.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -142,4 +144,15 @@ int
 ipc_end(struct ipc_reader *r)
 {
 	return (r->off == r->len ? 0 : -1);
+}
+
+/* Socket buffers that hold two datagrams of the largest size. */
+void
+ipc_setbuf(int fd)
+{
+	int	size = (int)(MAX_IPC_BYTES * 2);
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) == -1 ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) == -1)
+		fatal("ipc_setbuf: setsockopt");
 }

@@ -41,5 +41,7 @@ int	ipc_get_str(struct ipc_reader *, const char **, size_t *, size_t);
 /* Copies into a NUL-terminated buffer of the given size. */
 int	ipc_get_strbuf(struct ipc_reader *, char *, size_t);
 int	ipc_end(struct ipc_reader *);
+/* Set the socket buffers so a MAX_IPC_BYTES datagram fits. */
+void	ipc_setbuf(int);
 
 #endif

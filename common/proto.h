@@ -4,14 +4,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ipc.h"
 #include "bounds.h"
+#include "ipc.h"
 
 /*
- * The messages between frontend and broker.  doc/DESIGN.md lists each one
- * with its fields; the encoders and decoders below are the only code that
- * knows their layout.  Every frontend request carries a request id that
- * the broker echoes in exactly one reply.
+ * Every message between the frontend, the broker and the spawner.
+ * doc/DESIGN.md lists each with its fields; the encoders and decoders in
+ * proto.c are the only code that knows a layout.  Each decoder bounds
+ * every field, checks the syntax of handles and names, and ends with
+ * ipc_end(), so a message with a byte too many or too few is refused.
+ * Every frontend request carries a request id that the broker echoes in
+ * exactly one reply; SHUTDOWN and BYE use id 0.
  */
 enum ipc_type {
 	/* frontend -> broker */
@@ -25,10 +28,10 @@ enum ipc_type {
 	/* broker -> frontend */
 	IPC_VIEW = 64,		/* one record, optionally with its result */
 	IPC_LIST_PAGE,		/* total, count, that many views */
-	IPC_TOOL_ERROR,	/* a message the caller can act on */
+	IPC_TOOL_ERROR,		/* a message the caller can act on */
 	IPC_ACK,		/* a REJECT is on disk */
 	IPC_BYE,		/* every lane is accounted for */
-	/* broker -> spawner, with the lane's stdin/stdout/stderr */
+	/* broker -> spawner, with the lane's stdin, stdout and stderr */
 	IPC_SPAWN = 128,	/* handle, orguser, repo, github, argv task */
 	/* spawner -> broker */
 	IPC_SPAWNED,		/* pid, errno */
@@ -85,8 +88,19 @@ struct dview {
 	size_t		 detail_len;
 };
 
-void	proto_put_client(struct ipc_msg *, const struct client_info *);
-int	proto_get_client(struct ipc_reader *, struct client_info *);
+/* What the broker asks the spawner to start; the task only in argv mode. */
+struct spawn_order {
+	char		 handle[HANDLE_BYTES + 1];
+	char		 orguser[MAX_NAME_BYTES + 1];
+	char		 repo[MAX_NAME_BYTES + 1];
+	char		 github[MAX_GITHUB_BYTES + 1];
+	const char	*task;
+	size_t		 task_len;
+};
+
+/* SHUTDOWN, ACK and BYE carry nothing. */
+void	proto_empty(struct ipc_msg *, uint32_t, uint32_t);
+int	proto_get_empty(struct ipc_reader *);
 
 void	proto_dispatch(struct ipc_msg *, uint32_t, const struct client_info *,
 	    const char *, size_t, const char *, size_t, const char *, size_t);
@@ -94,13 +108,26 @@ int	proto_get_dispatch(struct ipc_reader *, struct req_dispatch *);
 void	proto_reject(struct ipc_msg *, uint32_t, const struct client_info *,
 	    const char *, const char *, size_t);
 int	proto_get_reject(struct ipc_reader *, struct req_reject *);
-void	proto_handle(struct ipc_msg *, uint32_t, uint32_t, const char *,
-	    uint32_t);
-int	proto_get_handle(struct ipc_reader *, char *, uint32_t *);
+/* STATUS and CANCEL: a handle. */
+void	proto_handle(struct ipc_msg *, uint32_t, uint32_t, const char *);
+int	proto_get_handle(struct ipc_reader *, char *);
+void	proto_result(struct ipc_msg *, uint32_t, const char *, uint32_t);
+int	proto_get_result(struct ipc_reader *, char *, uint32_t *);
+void	proto_list(struct ipc_msg *, uint32_t, uint32_t);
+int	proto_get_list(struct ipc_reader *, uint32_t *);
 
-void	proto_put_view(struct ipc_msg *, const struct dview *);
+void	proto_view(struct ipc_msg *, uint32_t, const struct dview *);
 int	proto_get_view(struct ipc_reader *, struct dview *);
+void	proto_list_page(struct ipc_msg *, uint32_t, uint32_t,
+	    const struct dview *, uint32_t);
+int	proto_get_list_page(struct ipc_reader *, uint32_t *, struct dview *,
+	    uint32_t *);
 void	proto_tool_error(struct ipc_msg *, uint32_t, const char *);
 int	proto_get_tool_error(struct ipc_reader *, const char **, size_t *);
+
+void	proto_spawn(struct ipc_msg *, uint32_t, const struct spawn_order *);
+int	proto_get_spawn(struct ipc_reader *, struct spawn_order *);
+void	proto_spawned(struct ipc_msg *, uint32_t, uint32_t, uint32_t);
+int	proto_get_spawned(struct ipc_reader *, uint32_t *, uint32_t *);
 
 #endif

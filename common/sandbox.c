@@ -55,6 +55,7 @@ struct landlock_path_beneath_attr {
 #define LL_REFER	(1ULL << 13)		/* ABI 2 */
 #define LL_TRUNCATE	(1ULL << 14)		/* ABI 3 */
 #define LL_IOCTL_DEV	(1ULL << 15)		/* ABI 5 */
+#define LL_MAX_ABI	5
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset	444
 #define SYS_landlock_add_rule		445
@@ -76,66 +77,116 @@ sandbox_log_mode(void)
 }
 
 /*
- * Promise words and their system calls.  "stdio" is what an event loop
- * on descriptors it already holds needs; nothing in it names a path.
+ * Every system call rule, one row each: the set it belongs to (a promise
+ * word, or the lane layer), what happens, and the argument it is held
+ * to.  Both the loaded filters and --print-sandbox are built from this
+ * table alone, so a constraint cannot be printed without being loaded.
+ *
+ * "stdio" is what an event loop on descriptors it already holds needs;
+ * nothing in it names a path.  There is no kill or tgkill, not even to
+ * ourselves: abort() then ends in SIGSYS instead of SIGABRT, and the
+ * filter stays the same for every pid, so it can be printed as loaded.
+ *
+ * The lane layer is the kernel surface no lane needs: it binds the
+ * broker and everything it starts, as filters are inherited across fork
+ * and exec.  Calls a lane's libraries may probe get EPERM; the rest kill.
  */
-static const char *const p_stdio[] = {
-	"read", "readv", "pread64", "write", "writev", "pwrite64", "close",
-	"lseek", "poll", "ppoll", "brk", "munmap", "mremap", "madvise",
-	"futex", "clock_gettime", "clock_getres", "gettimeofday",
-	"nanosleep", "clock_nanosleep", "getpid", "gettid", "getuid",
-	"geteuid", "getgid", "getegid", "exit", "exit_group",
-	"rt_sigreturn", "rt_sigprocmask", "sendto", "recvfrom",
-	"getrandom", "restart_syscall", "sched_yield",
-	/* Argument-checked below: */
-	"mmap", "mprotect", "fstat", "newfstatat", "fcntl",
-	NULL
-};
-/* Open and stat files; the file set is what Landlock allows. */
-static const char *const p_rpath[] = { "openat", "newfstatat", NULL };
-static const char *const p_wpath[] = { "fdatasync", "fsync", "flock",
-	"ftruncate", NULL };
-static const char *const p_proc[] = { "kill", "wait4", "waitid",
-	"pidfd_open", "pidfd_send_signal", "pipe2", "epoll_wait",
-	"epoll_pwait", "epoll_ctl", NULL };
-static const char *const p_sendfd[] = { "sendmsg", "recvmsg", NULL };
+enum sc_action { SC_ALLOW, SC_VIOLATION, SC_EPERM, SC_ENOSYS };
 
-static const struct {
-	const char		 *word;
-	const char *const	 *calls;
-} promises[] = {
-	{ "stdio", p_stdio },
-	{ "rpath", p_rpath },
-	{ "wpath", p_wpath },
-	{ "proc", p_proc },
-	{ "sendfd", p_sendfd },
+struct sc_row {
+	const char		*set;
+	const char		*call;
+	enum sc_action		 action;
+	int			 arg;		/* -1: any arguments */
+	enum scmp_compare	 op;
+	uint64_t		 a, b;
+	const char		*why;
 };
 
-/*
- * The kernel surface no lane needs.  These are denied to the broker and
- * to everything it starts: the layer is inherited across fork and exec.
- * Calls a lane's libraries may probe get EPERM; the rest kill.
- */
-static const char *const lane_kill[] = {
-	"kexec_load", "kexec_file_load", "init_module", "finit_module",
-	"delete_module", "reboot", "swapon", "swapoff", "acct", "iopl",
-	"ioperm", "open_by_handle_at", "pivot_root", NULL
-};
-static const char *const lane_eperm[] = {
-	"ptrace", "process_vm_readv", "process_vm_writev", "bpf",
-	"perf_event_open", "mount", "umount2", "move_mount", "fsopen",
-	"fsconfig", "fsmount", "fspick", "open_tree", "mount_setattr",
-	"quotactl", "quotactl_fd", "keyctl", "add_key", "request_key",
-	"userfaultfd", "io_uring_setup", "io_uring_enter",
-	"io_uring_register", "unshare", "setns", "personality", "syslog",
-	"lookup_dcookie", "uselib", "vhangup", "nfsservctl", "name_to_handle_at",
-	NULL
-};
+#define ANY		-1, SCMP_CMP_EQ, 0, 0, NULL
+#define STDIO(c)	{ "stdio", (c), SC_ALLOW, ANY }
+#define LANE_KILL(c)	{ "lane", (c), SC_VIOLATION, ANY }
+#define LANE_EPERM(c)	{ "lane", (c), SC_EPERM, ANY }
+/* clone(2) makes namespaces too: refused flag by flag, as unshare is. */
+#define LANE_NS(f)	{ "lane", "clone", SC_EPERM, 0, SCMP_CMP_MASKED_EQ, \
+			    (f), (f), "no new namespace (" #f ")" }
 
-/* Namespace flags of clone(2); CLONE_NEWTIME is the exit signal there. */
-static const uint64_t ns_flags[] = {
-	CLONE_NEWNS, CLONE_NEWCGROUP, CLONE_NEWUTS, CLONE_NEWIPC,
-	CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET
+static const struct sc_row rows[] = {
+	STDIO("read"), STDIO("readv"), STDIO("pread64"), STDIO("write"),
+	STDIO("writev"), STDIO("pwrite64"), STDIO("close"), STDIO("lseek"),
+	STDIO("poll"), STDIO("ppoll"), STDIO("brk"), STDIO("munmap"),
+	STDIO("mremap"), STDIO("madvise"), STDIO("futex"),
+	STDIO("clock_gettime"), STDIO("clock_getres"), STDIO("gettimeofday"),
+	STDIO("nanosleep"), STDIO("clock_nanosleep"), STDIO("getpid"),
+	STDIO("gettid"), STDIO("getuid"), STDIO("geteuid"), STDIO("getgid"),
+	STDIO("getegid"), STDIO("exit"), STDIO("exit_group"),
+	STDIO("rt_sigreturn"), STDIO("rt_sigprocmask"), STDIO("sendto"),
+	STDIO("recvfrom"), STDIO("getrandom"), STDIO("restart_syscall"),
+	STDIO("sched_yield"), STDIO("fstat"),
+	{ "stdio", "mmap", SC_ALLOW, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0,
+	    "never PROT_EXEC: a parser bug cannot become shellcode" },
+	{ "stdio", "mprotect", SC_ALLOW, 2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0,
+	    "never PROT_EXEC" },
+	{ "stdio", "newfstatat", SC_ALLOW, 3, SCMP_CMP_MASKED_EQ,
+	    AT_EMPTY_PATH, AT_EMPTY_PATH,
+	    "AT_EMPTY_PATH: fstat(2) on a descriptor, never a path lookup" },
+	{ "stdio", "fcntl", SC_ALLOW, 1, SCMP_CMP_EQ, F_GETFL, 0, "F_GETFL" },
+	{ "stdio", "fcntl", SC_ALLOW, 1, SCMP_CMP_EQ, F_SETFL, 0, "F_SETFL" },
+	{ "stdio", "fcntl", SC_ALLOW, 1, SCMP_CMP_EQ, F_GETFD, 0, "F_GETFD" },
+	{ "stdio", "fcntl", SC_ALLOW, 1, SCMP_CMP_EQ, F_SETFD, 0, "F_SETFD" },
+
+	/* Open and stat files; the file set is what Landlock allows. */
+	{ "rpath", "openat", SC_ALLOW, ANY },
+	{ "rpath", "newfstatat", SC_ALLOW, ANY },
+	{ "wpath", "fdatasync", SC_ALLOW, ANY },
+	{ "wpath", "fsync", SC_ALLOW, ANY },
+	{ "wpath", "flock", SC_ALLOW, ANY },
+	{ "wpath", "ftruncate", SC_ALLOW, ANY },
+	{ "proc", "kill", SC_ALLOW, ANY },
+	{ "proc", "wait4", SC_ALLOW, ANY },
+	{ "proc", "waitid", SC_ALLOW, ANY },
+	{ "proc", "pidfd_open", SC_ALLOW, ANY },
+	{ "proc", "pidfd_send_signal", SC_ALLOW, ANY },
+	{ "proc", "pipe2", SC_ALLOW, ANY },
+	{ "proc", "epoll_wait", SC_ALLOW, ANY },
+	{ "proc", "epoll_pwait", SC_ALLOW, ANY },
+	{ "proc", "epoll_ctl", SC_ALLOW, ANY },
+	{ "sendfd", "sendmsg", SC_ALLOW, ANY },
+	{ "sendfd", "recvmsg", SC_ALLOW, ANY },
+
+	LANE_KILL("kexec_load"), LANE_KILL("kexec_file_load"),
+	LANE_KILL("init_module"), LANE_KILL("finit_module"),
+	LANE_KILL("delete_module"), LANE_KILL("reboot"), LANE_KILL("swapon"),
+	LANE_KILL("swapoff"), LANE_KILL("acct"), LANE_KILL("iopl"),
+	LANE_KILL("ioperm"), LANE_KILL("open_by_handle_at"),
+	LANE_KILL("pivot_root"),
+	LANE_EPERM("ptrace"), LANE_EPERM("process_vm_readv"),
+	LANE_EPERM("process_vm_writev"), LANE_EPERM("bpf"),
+	LANE_EPERM("perf_event_open"), LANE_EPERM("mount"),
+	LANE_EPERM("umount2"), LANE_EPERM("move_mount"), LANE_EPERM("fsopen"),
+	LANE_EPERM("fsconfig"), LANE_EPERM("fsmount"), LANE_EPERM("fspick"),
+	LANE_EPERM("open_tree"), LANE_EPERM("mount_setattr"),
+	LANE_EPERM("quotactl"), LANE_EPERM("quotactl_fd"),
+	LANE_EPERM("keyctl"), LANE_EPERM("add_key"),
+	LANE_EPERM("request_key"), LANE_EPERM("userfaultfd"),
+	LANE_EPERM("io_uring_setup"), LANE_EPERM("io_uring_enter"),
+	LANE_EPERM("io_uring_register"), LANE_EPERM("unshare"),
+	LANE_EPERM("setns"), LANE_EPERM("personality"), LANE_EPERM("syslog"),
+	LANE_EPERM("lookup_dcookie"), LANE_EPERM("uselib"),
+	LANE_EPERM("vhangup"), LANE_EPERM("nfsservctl"),
+	LANE_EPERM("name_to_handle_at"),
+	/* CLONE_NEWTIME is the exit signal's place in clone(2). */
+	LANE_NS(CLONE_NEWNS), LANE_NS(CLONE_NEWCGROUP), LANE_NS(CLONE_NEWUTS),
+	LANE_NS(CLONE_NEWIPC), LANE_NS(CLONE_NEWUSER), LANE_NS(CLONE_NEWPID),
+	LANE_NS(CLONE_NEWNET),
+	/* Its flags are in memory a filter cannot read: not there at all,
+	 * so libc falls back to clone(2). */
+	{ "lane", "clone3", SC_ENOSYS, -1, SCMP_CMP_EQ, 0, 0,
+	    "flags out of the filter's sight; libc falls back to clone" },
+};
+#define NROWS	(sizeof rows / sizeof rows[0])
+static const char *const promise_words[] = {
+	"stdio", "rpath", "wpath", "proc", "sendfd", NULL
 };
 
 static uint32_t
@@ -144,60 +195,68 @@ violation(void)
 	return (log_mode ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 }
 
-static void
-add(scmp_filter_ctx ctx, uint32_t act, const char *name, unsigned n,
-    const struct scmp_arg_cmp *args, int *count)
+static uint32_t
+row_action(const struct sc_row *r)
 {
-	int	nr = seccomp_syscall_resolve_name(name);
+	switch (r->action) {
+	case SC_ALLOW:
+		return (SCMP_ACT_ALLOW);
+	case SC_VIOLATION:
+		return (violation());
+	case SC_EPERM:
+		return (SCMP_ACT_ERRNO(EPERM));
+	default:
+		return (SCMP_ACT_ERRNO(ENOSYS));
+	}
+}
+
+static void
+add_row(scmp_filter_ctx ctx, const struct sc_row *r, int *count)
+{
+	struct scmp_arg_cmp	cmp;
+	int			nr = seccomp_syscall_resolve_name(r->call);
 
 	/* A call this architecture lacks needs no rule. */
 	if (nr == __NR_SCMP_ERROR)
 		return;
-	if (seccomp_rule_add_array(ctx, act, nr, n, args) != 0)
-		fatalx("sandbox: cannot add a rule for %s", name);
-	if (count != NULL)
-		(*count)++;
+	memset(&cmp, 0, sizeof cmp);
+	cmp.arg = (unsigned)(r->arg < 0 ? 0 : r->arg);
+	cmp.op = r->op;
+	cmp.datum_a = r->a;
+	cmp.datum_b = r->b;
+	if (seccomp_rule_add_array(ctx, row_action(r), nr, r->arg < 0 ? 0 : 1,
+	    &cmp) != 0)
+		fatalx("sandbox: cannot add a rule for %s", r->call);
+	(*count)++;
 }
 
-static void
-add_plain(scmp_filter_ctx ctx, uint32_t act, const char *name, int *count)
+static scmp_filter_ctx
+new_ctx(uint32_t def)
 {
-	add(ctx, act, name, 0, NULL, count);
-}
+	scmp_filter_ctx	ctx;
 
-/*
- * stdio's argument-checked calls.  There is no kill or tgkill, not even
- * to ourselves: abort() then ends in SIGSYS instead of SIGABRT, and the
- * filter stays the same for every pid, so it can be printed as loaded.
- */
-static void
-add_stdio_special(scmp_filter_ctx ctx, int *count)
-{
-	struct scmp_arg_cmp	a[2];
-
-	/* No executable mappings: a parser bug cannot become shellcode. */
-	a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-	add(ctx, SCMP_ACT_ALLOW, "mmap", 1, a, count);
-	add(ctx, SCMP_ACT_ALLOW, "mprotect", 1, a, count);
-	add_plain(ctx, SCMP_ACT_ALLOW, "fstat", count);
-	/* fstat(2) on a descriptor, never a path lookup. */
-	a[0] = SCMP_A3(SCMP_CMP_MASKED_EQ, AT_EMPTY_PATH, AT_EMPTY_PATH);
-	add(ctx, SCMP_ACT_ALLOW, "newfstatat", 1, a, count);
-	a[0] = SCMP_A1(SCMP_CMP_EQ, F_GETFL);
-	add(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a, count);
-	a[0] = SCMP_A1(SCMP_CMP_EQ, F_SETFL);
-	add(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a, count);
-	a[0] = SCMP_A1(SCMP_CMP_EQ, F_GETFD);
-	add(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a, count);
-	a[0] = SCMP_A1(SCMP_CMP_EQ, F_SETFD);
-	add(ctx, SCMP_ACT_ALLOW, "fcntl", 1, a, count);
+	if ((ctx = seccomp_init(def)) == NULL)
+		fatalx("sandbox: seccomp_init");
+	/*
+	 * 32-bit and x32 entry points would walk around any list; and the
+	 * default only kills the thread.  No call of ours comes from another
+	 * ABI, so a bad arch kills the process, in log mode too.
+	 */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
+	    SCMP_ACT_KILL_PROCESS) != 0)
+		fatalx("sandbox: cannot set the bad-arch action");
+	return (ctx);
 }
 
 static int
-in_list(const char *const *list, const char *name)
+in_words(const char *words, const char *w)
 {
-	for (; *list != NULL; list++) {
-		if (strcmp(*list, name) == 0)
+	size_t	len = strlen(w);
+	const char *p;
+
+	for (p = words; (p = strstr(p, w)) != NULL; p += len) {
+		if ((p == words || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0'))
 			return (1);
 	}
 	return (0);
@@ -209,37 +268,22 @@ pledge_ctx(const char *words, int *count)
 {
 	scmp_filter_ctx	 ctx;
 	char		 buf[128], *w, *save = NULL;
+	const char	*const *p;
 	size_t		 i;
-	const char	*const *c;
 
-	*count = 0;
-	if ((ctx = seccomp_init(violation())) == NULL)
-		fatalx("sandbox: seccomp_init");
-	/*
-	 * The default only kills the thread: make a bad arch kill all,
-	 * in log mode too, as no call of ours comes from another ABI.
-	 */
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-	    SCMP_ACT_KILL_PROCESS) != 0)
-		fatalx("sandbox: cannot set the bad-arch action");
 	strlcpy(buf, words, sizeof buf);
 	for (w = strtok_r(buf, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save)) {
-		for (i = 0; i < sizeof promises / sizeof promises[0]; i++) {
-			if (strcmp(promises[i].word, w) == 0)
-				break;
-		}
-		if (i == sizeof promises / sizeof promises[0])
+		for (p = promise_words; *p != NULL && strcmp(*p, w) != 0; p++)
+			;
+		if (*p == NULL)
 			fatalx("sandbox: unknown promise '%s'", w);
-		for (c = promises[i].calls; *c != NULL; c++) {
-			if (promises[i].calls == p_stdio && in_list((const
-			    char *const []){ "mmap", "mprotect", "fstat",
-			    "newfstatat", "fcntl", NULL }, *c))
-				continue;
-			add_plain(ctx, SCMP_ACT_ALLOW, *c, count);
-		}
-		if (promises[i].calls == p_stdio)
-			add_stdio_special(ctx, count);
+	}
+	*count = 0;
+	ctx = new_ctx(violation());
+	for (i = 0; i < NROWS; i++) {
+		if (in_words(words, rows[i].set))
+			add_row(ctx, &rows[i], count);
 	}
 	return (ctx);
 }
@@ -247,33 +291,15 @@ pledge_ctx(const char *words, int *count)
 static scmp_filter_ctx
 lane_ctx(int *count)
 {
-	scmp_filter_ctx		 ctx;
-	const char *const	*c;
-	struct scmp_arg_cmp	 a;
-	size_t			 i;
+	scmp_filter_ctx	ctx;
+	size_t		i;
 
 	*count = 0;
-	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL)
-		fatalx("sandbox: seccomp_init");
-	/* 32-bit and x32 entry points would walk around the list. */
-	if (seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH,
-	    SCMP_ACT_KILL_PROCESS) != 0)
-		fatalx("sandbox: cannot set the bad-arch action");
-	for (c = lane_kill; *c != NULL; c++)
-		add_plain(ctx, log_mode ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS,
-		    *c, count);
-	for (c = lane_eperm; *c != NULL; c++)
-		add_plain(ctx, SCMP_ACT_ERRNO(EPERM), *c, count);
-	/*
-	 * unshare(2) refused is not enough: clone(2) makes namespaces as
-	 * well.  clone3(2) keeps its flags in memory a filter cannot read,
-	 * so it is not there at all (ENOSYS), and libc falls back to clone.
-	 */
-	for (i = 0; i < sizeof ns_flags / sizeof ns_flags[0]; i++) {
-		a = SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i]);
-		add(ctx, SCMP_ACT_ERRNO(EPERM), "clone", 1, &a, count);
+	ctx = new_ctx(SCMP_ACT_ALLOW);
+	for (i = 0; i < NROWS; i++) {
+		if (strcmp(rows[i].set, "lane") == 0)
+			add_row(ctx, &rows[i], count);
 	}
-	add_plain(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3", count);
 	return (ctx);
 }
 
@@ -330,37 +356,21 @@ ll_ruleset(uint64_t handled)
 	return (fd);
 }
 
-/* Allow access beneath path; a path that does not exist is skipped. */
-static void
-ll_allow(int rs, const char *path, uint64_t access, int abi)
-{
-	struct landlock_path_beneath_attr	pb;
-	struct stat				st;
-	int					fd;
+/*
+ * A Landlock ruleset as data: the rights it handles, and the paths
+ * beneath which some of them are allowed.  One plan is both applied and
+ * printed, so the rules shown are the rules in force.
+ */
+struct ll_rule {
+	char		path[PATH_MAX];
+	uint64_t	access;
+};
 
-	if ((fd = open(path, O_PATH | O_CLOEXEC)) == -1)
-		return;
-	/* A rule on a file may only carry file rights. */
-	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
-		access &= LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE |
-		    (abi >= 3 ? LL_TRUNCATE : 0) | (abi >= 5 ? LL_IOCTL_DEV :
-		    0);
-	memset(&pb, 0, sizeof pb);
-	pb.allowed_access = access & ll_all(abi);
-	pb.parent_fd = fd;
-	if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH,
-	    &pb, 0) == -1)
-		fatal("sandbox: landlock_add_rule %s", path);
-	close(fd);
-}
-
-static void
-ll_enforce(int rs)
-{
-	if (syscall(SYS_landlock_restrict_self, rs, 0) == -1)
-		fatal("sandbox: landlock_restrict_self");
-	close(rs);
-}
+struct ll_plan {
+	uint64_t	handled;
+	struct ll_rule	rule[16];
+	int		nrules;
+};
 
 /* Where a lane may exec from: the system's program directories. */
 static const char *const exec_dirs[] = {
@@ -369,20 +379,171 @@ static const char *const exec_dirs[] = {
 };
 
 static void
-no_new_privs(void)
+plan_add(struct ll_plan *p, const char *path, uint64_t access)
 {
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
-		fatal("sandbox: PR_SET_NO_NEW_PRIVS");
+	if (p->nrules == (int)(sizeof p->rule / sizeof p->rule[0]))
+		fatalx("sandbox: too many Landlock rules");
+	strlcpy(p->rule[p->nrules].path, path, sizeof p->rule[0].path);
+	p->rule[p->nrules++].access = access;
+}
+
+/* The directory a file is in: its rights cover a renamed successor. */
+static void
+plan_add_dir_of(struct ll_plan *p, const char *path, uint64_t access)
+{
+	char	buf[PATH_MAX], *slash;
+
+	if (strlcpy(buf, path, sizeof buf) >= sizeof buf)
+		return;
+	if ((slash = strrchr(buf, '/')) == NULL)
+		strlcpy(buf, ".", sizeof buf);
+	else if (slash == buf)
+		buf[1] = '\0';
+	else
+		*slash = '\0';
+	plan_add(p, buf, access);
+}
+
+/* The frontend: every right handled and none allowed, so no path at all. */
+static void
+plan_frontend(struct ll_plan *p, int abi)
+{
+	memset(p, 0, sizeof *p);
+	p->handled = ll_all(abi);
+}
+
+/* Lanes keep their files and network; only exec is handled. */
+static void
+plan_lane(struct ll_plan *p, const struct sandbox_paths *sp)
+{
+	const char	*const *d;
+
+	memset(p, 0, sizeof *p);
+	p->handled = LL_EXECUTE;
+	for (d = exec_dirs; *d != NULL; d++)
+		plan_add(p, *d, LL_EXECUTE);
+	plan_add(p, sp->lane_program, LL_EXECUTE);
+}
+
+/* No exec at all; read the allowlist, keep the audit log's directory. */
+static void
+plan_broker(struct ll_plan *p, const struct sandbox_paths *sp, int abi)
+{
+	char	real[PATH_MAX];
+
+	memset(p, 0, sizeof *p);
+	p->handled = ll_all(abi);
+	plan_add_dir_of(p, sp->allowlist, LL_READ_FILE);
+	if (realpath(sp->allowlist, real) != NULL &&
+	    strcmp(real, sp->allowlist) != 0)
+		plan_add_dir_of(p, real, LL_READ_FILE);
+	/* The audit log is reopened after rotation. */
+	plan_add_dir_of(p, sp->audit, LL_READ_FILE | LL_WRITE_FILE |
+	    LL_MAKE_REG | LL_TRUNCATE);
+}
+
+/* The rights a rule may carry: a rule on a file only file rights. */
+static uint64_t
+rule_access(int fd, uint64_t access, int abi)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
+		access &= LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE |
+		    LL_TRUNCATE | LL_IOCTL_DEV;
+	return (access & ll_all(abi));
+}
+
+/* Apply a plan; a path that does not exist is skipped. */
+static void
+ll_apply(const struct ll_plan *p, int abi)
+{
+	struct landlock_path_beneath_attr	pb;
+	int					rs, fd, i;
+
+	if (abi <= 0)
+		return;
+	rs = ll_ruleset(p->handled & ll_all(abi));
+	for (i = 0; i < p->nrules; i++) {
+		if ((fd = open(p->rule[i].path, O_PATH | O_CLOEXEC)) == -1)
+			continue;
+		memset(&pb, 0, sizeof pb);
+		pb.allowed_access = rule_access(fd, p->rule[i].access, abi);
+		pb.parent_fd = fd;
+		if (syscall(SYS_landlock_add_rule, rs,
+		    LANDLOCK_RULE_PATH_BENEATH, &pb, 0) == -1)
+			fatal("sandbox: landlock_add_rule %s", p->rule[i].path);
+		close(fd);
+	}
+	if (syscall(SYS_landlock_restrict_self, rs, 0) == -1)
+		fatal("sandbox: landlock_restrict_self");
+	close(rs);
 }
 
 static void
-set_limit(int res, rlim_t v, const char *name)
+print_rights(FILE *f, uint64_t access, int abi)
 {
-	struct rlimit	rl = { v, v };
+	static const char *const names[] = {
+		"execute", "write_file", "read_file", "read_dir",
+		"remove_dir", "remove_file", "make_char", "make_dir",
+		"make_reg", "make_sock", "make_fifo", "make_block",
+		"make_sym", "refer", "truncate", "ioctl_dev"
+	};
+	const char	*sep = "";
+	size_t		 i;
 
-	if (setrlimit(res, &rl) == -1)
-		fatal("sandbox: setrlimit %s", name);
+	if (access == ll_all(abi)) {
+		fprintf(f, "every right");
+		return;
+	}
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (access & (1ULL << i)) {
+			fprintf(f, "%s%s", sep, names[i]);
+			sep = ",";
+		}
+	}
 }
+
+static void
+ll_print(FILE *f, const struct ll_plan *p, int abi)
+{
+	int	i, applied = abi > 0;
+
+	fprintf(f, "  landlock: handles ");
+	if (abi <= 0)
+		abi = LL_MAX_ABI;
+	print_rights(f, p->handled & ll_all(abi), abi);
+	if (p->nrules == 0)
+		fprintf(f, "; no rule: no path can be opened, executed or "
+		    "created");
+	fprintf(f, "%s\n", applied ? "" : " (not applied: no Landlock)");
+	for (i = 0; i < p->nrules; i++) {
+		fprintf(f, "    allow ");
+		print_rights(f, p->rule[i].access, abi);
+		fprintf(f, " beneath %s\n", p->rule[i].path);
+	}
+}
+
+/*
+ * Resource limits as data, like the rules above.  NOFILE is set last,
+ * to the descriptors held, once everything that makes one is done.
+ */
+enum rl_when { RL_ALWAYS, RL_UNLESS_FILE_OUTPUT, RL_HELD_FDS };
+
+static const struct rl_row {
+	const char	*proc;
+	const char	*name;
+	int		 res;
+	enum rl_when	 when;
+} rlimits[] = {
+	{ "frontend", "CORE", RLIMIT_CORE, RL_ALWAYS },
+	{ "frontend", "NPROC", RLIMIT_NPROC, RL_ALWAYS },
+	/* FSIZE 0 would kill us at the first log line if stderr is a
+	 * file; then the no-open filter alone keeps files out of reach. */
+	{ "frontend", "FSIZE", RLIMIT_FSIZE, RL_UNLESS_FILE_OUTPUT },
+	{ "frontend", "NOFILE", RLIMIT_NOFILE, RL_HELD_FDS },
+	{ "lane", "CORE", RLIMIT_CORE, RL_ALWAYS },
+};
 
 static int
 is_regular(int fd)
@@ -390,6 +551,62 @@ is_regular(int fd)
 	struct stat	st;
 
 	return (fstat(fd, &st) == 0 && S_ISREG(st.st_mode));
+}
+
+static void
+rl_apply(const char *proc, int held_fds)
+{
+	struct rlimit	rl;
+	size_t		i;
+	int		fd, maxfd = 0;
+
+	for (i = 0; i < sizeof rlimits / sizeof rlimits[0]; i++) {
+		if (strcmp(rlimits[i].proc, proc) != 0 ||
+		    (rlimits[i].when == RL_HELD_FDS) != held_fds)
+			continue;
+		if (rlimits[i].when == RL_UNLESS_FILE_OUTPUT &&
+		    (is_regular(STDOUT_FILENO) || is_regular(STDERR_FILENO)))
+			continue;
+		rl.rlim_cur = rl.rlim_max = 0;
+		if (rlimits[i].when == RL_HELD_FDS) {
+			/* No new descriptor: the ones held are all. */
+			for (fd = 0; fd < 64; fd++) {
+				if (fcntl(fd, F_GETFD) != -1)
+					maxfd = fd;
+			}
+			rl.rlim_cur = rl.rlim_max = (rlim_t)maxfd + 1;
+		}
+		if (setrlimit(rlimits[i].res, &rl) == -1)
+			fatal("sandbox: setrlimit RLIMIT_%s", rlimits[i].name);
+	}
+}
+
+static void
+rl_print(FILE *f, const char *proc)
+{
+	const char	*sep = "";
+	size_t		 i;
+
+	fprintf(f, "  rlimits: ");
+	for (i = 0; i < sizeof rlimits / sizeof rlimits[0]; i++) {
+		if (strcmp(rlimits[i].proc, proc) != 0)
+			continue;
+		fprintf(f, "%s%s %s", sep, rlimits[i].name,
+		    rlimits[i].when == RL_HELD_FDS ? "= descriptors held "
+		    "(set last)" : "0");
+		if (rlimits[i].when == RL_UNLESS_FILE_OUTPUT)
+			fprintf(f, " (unless stdout or stderr is a regular "
+			    "file)");
+		sep = ", ";
+	}
+	fprintf(f, "\n");
+}
+
+static void
+no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		fatal("sandbox: PR_SET_NO_NEW_PRIVS");
 }
 
 void
@@ -420,28 +637,15 @@ sandbox_drop_privileges(uid_t uid, gid_t gid)
 void
 sandbox_frontend(void)
 {
-	scmp_filter_ctx	ctx;
-	int		abi, count, fd, maxfd = 0;
+	struct ll_plan	plan;
+	int		abi = sandbox_landlock_abi(), count;
 
-	set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
-	set_limit(RLIMIT_NPROC, 0, "RLIMIT_NPROC");
-	/*
-	 * FSIZE 0 would kill us on the first log line when stderr is a
-	 * file; then the no-open filter alone keeps files out of reach.
-	 */
-	if (!is_regular(STDOUT_FILENO) && !is_regular(STDERR_FILENO))
-		set_limit(RLIMIT_FSIZE, 0, "RLIMIT_FSIZE");
+	rl_apply("frontend", 0);
 	no_new_privs();
-	if ((abi = sandbox_landlock_abi()) > 0)
-		ll_enforce(ll_ruleset(ll_all(abi)));	/* no rule: no path */
-	/* No new descriptor: the ones held are all we will ever have. */
-	for (fd = 0; fd < 64; fd++) {
-		if (fcntl(fd, F_GETFD) != -1)
-			maxfd = fd;
-	}
-	set_limit(RLIMIT_NOFILE, (rlim_t)maxfd + 1, "RLIMIT_NOFILE");
-	ctx = pledge_ctx(FRONTEND_PROMISES, &count);
-	load(ctx, "frontend");
+	plan_frontend(&plan, abi);
+	ll_apply(&plan, abi);
+	rl_apply("frontend", 1);
+	load(pledge_ctx(FRONTEND_PROMISES, &count), "frontend");
 	log_debug("sandboxed: seccomp \"%s\" (%d rules), landlock ABI %d",
 	    FRONTEND_PROMISES, count, abi);
 }
@@ -449,60 +653,25 @@ sandbox_frontend(void)
 void
 sandbox_lane_layer(const struct sandbox_paths *sp)
 {
-	scmp_filter_ctx	 ctx;
-	const char	*const *d;
-	int		 abi, count, rs;
+	struct ll_plan	plan;
+	int		count;
 
-	set_limit(RLIMIT_CORE, 0, "RLIMIT_CORE");
+	rl_apply("lane", 0);
 	no_new_privs();
-	if ((abi = sandbox_landlock_abi()) > 0) {
-		/* Only exec is handled: lanes keep their files and network. */
-		rs = ll_ruleset(LL_EXECUTE);
-		for (d = exec_dirs; *d != NULL; d++)
-			ll_allow(rs, *d, LL_EXECUTE, abi);
-		ll_allow(rs, sp->lane_program, LL_EXECUTE, abi);
-		ll_enforce(rs);
-	}
-	ctx = lane_ctx(&count);
-	load(ctx, "lane");
-}
-
-static void
-allow_dir_of(int rs, const char *path, uint64_t access, int abi)
-{
-	char	buf[PATH_MAX], *slash;
-
-	if (strlcpy(buf, path, sizeof buf) >= sizeof buf)
-		return;
-	if ((slash = strrchr(buf, '/')) == NULL)
-		strlcpy(buf, ".", sizeof buf);
-	else if (slash == buf)
-		buf[1] = '\0';
-	else
-		*slash = '\0';
-	ll_allow(rs, buf, access, abi);
+	plan_lane(&plan, sp);
+	ll_apply(&plan, sandbox_landlock_abi());
+	load(lane_ctx(&count), "lane");
 }
 
 void
 sandbox_broker(const struct sandbox_paths *sp)
 {
-	scmp_filter_ctx	ctx;
-	char		real[PATH_MAX];
-	int		abi, count, rs;
+	struct ll_plan	plan;
+	int		abi = sandbox_landlock_abi(), count;
 
-	if ((abi = sandbox_landlock_abi()) > 0) {
-		/* No exec at all; read the allowlist wherever it lives. */
-		rs = ll_ruleset(ll_all(abi));
-		allow_dir_of(rs, sp->allowlist, LL_READ_FILE, abi);
-		if (realpath(sp->allowlist, real) != NULL)
-			allow_dir_of(rs, real, LL_READ_FILE, abi);
-		/* The audit log is reopened after rotation. */
-		allow_dir_of(rs, sp->audit, LL_READ_FILE | LL_WRITE_FILE |
-		    LL_MAKE_REG | LL_TRUNCATE, abi);
-		ll_enforce(rs);
-	}
-	ctx = pledge_ctx(BROKER_PROMISES, &count);
-	load(ctx, "broker");
+	plan_broker(&plan, sp, abi);
+	ll_apply(&plan, abi);
+	load(pledge_ctx(BROKER_PROMISES, &count), "broker");
 	log_debug("sandboxed: seccomp \"%s\" (%d rules), landlock ABI %d",
 	    BROKER_PROMISES, count, abi);
 }
@@ -542,12 +711,42 @@ print_bpf_digest(FILE *f, scmp_filter_ctx ctx)
 	    (unsigned long long)sandbox_bpf_digest(buf, (size_t)n));
 }
 
+/* The table's rows of a set, as a reader checks them against the PFC. */
 static void
-print_filter(FILE *f, const char *title, scmp_filter_ctx ctx, int count)
+print_rows(FILE *f, const char *words)
+{
+	static const char *const acts[] = { "allow", "violation", "EPERM",
+		"ENOSYS" };
+	size_t	i;
+
+	for (i = 0; i < NROWS; i++) {
+		if (!in_words(words, rows[i].set))
+			continue;
+		fprintf(f, "    %-6s %-18s %s", rows[i].set, rows[i].call,
+		    acts[rows[i].action]);
+		if (rows[i].arg >= 0 && rows[i].op == SCMP_CMP_MASKED_EQ)
+			fprintf(f, " if (arg%d & 0x%llx) == 0x%llx",
+			    rows[i].arg, (unsigned long long)rows[i].a,
+			    (unsigned long long)rows[i].b);
+		else if (rows[i].arg >= 0)
+			fprintf(f, " if arg%d == 0x%llx", rows[i].arg,
+			    (unsigned long long)rows[i].a);
+		if (rows[i].why != NULL)
+			fprintf(f, ": %s", rows[i].why);
+		fprintf(f, "\n");
+	}
+}
+
+static void
+print_filter(FILE *f, const char *title, const char *words,
+    scmp_filter_ctx ctx, int count)
 {
 	fprintf(f, "  seccomp: %d rules; violations %s\n", count,
 	    log_mode ? "are LOGGED (DISPATCH_SANDBOX=log)" : "kill the process");
 	print_bpf_digest(f, ctx);
+	fprintf(f, "  --- %s rules (the table they are built from) ---\n",
+	    title);
+	print_rows(f, words);
 	fprintf(f, "  --- %s filter (libseccomp PFC) ---\n", title);
 	fflush(f);
 	seccomp_export_pfc(ctx, fileno(f));
@@ -558,10 +757,9 @@ void
 sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
     int as_root)
 {
-	scmp_filter_ctx	 ctx;
-	const char	*const *d;
-	char		 real[PATH_MAX];
-	int		 abi = sandbox_landlock_abi(), count;
+	struct ll_plan	plan;
+	scmp_filter_ctx	ctx;
+	int		abi = sandbox_landlock_abi(), count;
 
 	fprintf(f, "landlock: %s\n", abi > 0 ? "available" :
 	    "not available on this kernel: those rules are skipped");
@@ -577,35 +775,26 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	else
 		fprintf(f, "  identity: unchanged (uid %u); not started as "
 		    "root\n", (unsigned)getuid());
-	fprintf(f, "  rlimits: CORE 0, NPROC 0, FSIZE 0 (unless stdout or "
-	    "stderr is a regular file), NOFILE = descriptors held\n");
+	rl_print(f, "frontend");
 	fprintf(f, "  no_new_privs: yes\n");
-	fprintf(f, "  landlock: every filesystem right handled, no rule: no "
-	    "path can be opened, executed or created\n");
+	plan_frontend(&plan, abi);
+	ll_print(f, &plan, abi);
 	ctx = pledge_ctx(FRONTEND_PROMISES, &count);
-	print_filter(f, "frontend", ctx, count);
+	print_filter(f, "frontend", FRONTEND_PROMISES, ctx, count);
 
 	fprintf(f, "\nlayer lane (broker, spawner and every lane inherit it)\n");
-	fprintf(f, "  rlimits: CORE 0\n  no_new_privs: yes\n");
-	fprintf(f, "  landlock: only execute is handled; execute allowed "
-	    "beneath:");
-	for (d = exec_dirs; *d != NULL; d++)
-		fprintf(f, " %s", *d);
-	fprintf(f, " and the file %s\n", sp->lane_program);
+	rl_print(f, "lane");
+	fprintf(f, "  no_new_privs: yes\n");
+	plan_lane(&plan, sp);
+	ll_print(f, &plan, abi);
 	ctx = lane_ctx(&count);
-	print_filter(f, "lane", ctx, count);
+	print_filter(f, "lane", "lane", ctx, count);
 
 	fprintf(f, "\nprocess broker (audit, allowlist, lanes; promises \"%s\")"
 	    "\n", BROKER_PROMISES);
 	fprintf(f, "  identity: unchanged (uid %u)\n", (unsigned)getuid());
-	fprintf(f, "  landlock: every filesystem right handled; read-file "
-	    "allowed beneath the directory of %s", sp->allowlist);
-	if (realpath(sp->allowlist, real) != NULL && strcmp(real,
-	    sp->allowlist) != 0)
-		fprintf(f, " and of %s", real);
-	fprintf(f, "; read, write and create files beneath the directory "
-	    "of %s (reopened after rotation); nothing may be executed\n",
-	    sp->audit);
+	plan_broker(&plan, sp, abi);
+	ll_print(f, &plan, abi);
 	ctx = pledge_ctx(BROKER_PROMISES, &count);
-	print_filter(f, "broker", ctx, count);
+	print_filter(f, "broker", BROKER_PROMISES, ctx, count);
 }

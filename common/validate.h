@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "names.h"
+
 /*
  * The argument rules of dispatch_unit and friends.  The frontend applies
  * them to decoded JSON; the broker applies them again to what arrives over
@@ -14,12 +16,6 @@
 
 int	check_task(const char **, size_t *, char *, size_t);
 int	check_name(const char *, const char **, size_t *, char *, size_t);
-/* A handle: "dsp-" and 32 lowercase hex digits, nothing else. */
-int	check_handle(const char *, size_t);
-/* "owner/name" or "name", each part a valid name. */
-int	check_github(const char *, size_t);
-/* A valid name, unstripped: the allowlist's own keys must be exact. */
-int	is_valid_name(const char *, size_t);
 /* Quote an untrusted value in a message: valid UTF-8, at most 64 chars. */
 void	echo_value(char *, size_t, const char *, size_t);
 #define ECHO_BYTES	(64 * 4 + 4)

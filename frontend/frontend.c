@@ -208,7 +208,7 @@ send_shutdown(void)
 	if (shutdown_sent)
 		return;
 	shutdown_sent = 1;
-	ipc_init(&m, IPC_SHUTDOWN, 0);
+	proto_empty(&m, IPC_SHUTDOWN, 0);
 	chan_send(&chan, &m);
 }
 
@@ -297,6 +297,14 @@ input_pump(void)
 	char	*nl;
 	size_t	 linelen, used = 0;
 
+	/*
+	 * The client is gone and SHUTDOWN sent: nothing read may reach the
+	 * broker after it, so what is left unread is dropped.
+	 */
+	if (out_dead) {
+		inlen = inscan = 0;
+		return;
+	}
 	/*
 	 * Not bounded by the requests in flight: a request over that limit
 	 * is answered at once (frontend_busy), and ping always gets through.
@@ -492,7 +500,7 @@ pending_cancel(struct json_object *id)
 			 */
 			if (p->kind == PEND_RESULT && p->wait_ms > 0) {
 				proto_handle(&m, IPC_CANCEL, p->reqid,
-				    p->handle, 0);
+				    p->handle);
 				send_to_broker(&m);
 			}
 			if (p->progress_on)

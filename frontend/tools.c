@@ -409,7 +409,7 @@ t_dispatch_status(const struct rpc_ctx *ctx, struct json_object *args)
 	if (get_handle(ctx, args, keys, 1, NULL, &handle) == -1)
 		return;
 	p = pending_new(PEND_STATUS, ctx);
-	proto_handle(&m, IPC_STATUS, p->reqid, handle, 0);
+	proto_handle(&m, IPC_STATUS, p->reqid, handle);
 	send_to_broker(&m);
 }
 
@@ -435,8 +435,7 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 	}
 	p = pending_new(PEND_RESULT, ctx);
 	pending_progress(p, (uint32_t)(secs * 1000.0), handle);
-	proto_handle(&m, IPC_RESULT, p->reqid, handle,
-	    (uint32_t)(secs * 1000.0));
+	proto_result(&m, p->reqid, handle, (uint32_t)(secs * 1000.0));
 	send_to_broker(&m);
 }
 
@@ -469,8 +468,7 @@ t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
 	}
 	p = pending_new(PEND_LIST, ctx);
 	p->offset = (uint32_t)off;
-	ipc_init(&m, IPC_LIST, p->reqid);
-	ipc_put_u32(&m, (uint32_t)off);
+	proto_list(&m, p->reqid, (uint32_t)off);
 	send_to_broker(&m);
 }
 
@@ -519,6 +517,7 @@ void
 tools_reply(struct pending *p, struct ipc_reader *r)
 {
 	struct json_object	*o, *arr;
+	static struct dview	 page[LIST_PAGE_RECORDS];
 	struct dview		 v;
 	const char		*msg;
 	size_t			 len;
@@ -542,7 +541,7 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 	}
 	switch (p->kind) {
 	case PEND_REJECT:
-		if (r->type != IPC_ACK || ipc_end(r) == -1)
+		if (r->type != IPC_ACK || proto_get_empty(r) == -1)
 			BAD_REPLY(p);
 		mcp_log(&p->ctx, LOG_WARNING_L, "dispatch refused: %s",
 		    p->error);
@@ -552,7 +551,7 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 	case PEND_STATUS:
 	case PEND_RESULT:
 		if (r->type != IPC_VIEW || proto_get_view(r, &v) == -1 ||
-		    ipc_end(r) == -1 || v.with_result != (p->kind == PEND_RESULT) ||
+		    v.with_result != (p->kind == PEND_RESULT) ||
 		    utf8_count(v.detail, v.detail_len) < 0)
 			BAD_REPLY(p);
 		if (p->kind == PEND_DISPATCH)
@@ -564,17 +563,12 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 		tool_ok(&p->ctx, view_json(&v));
 		break;
 	case PEND_LIST:
-		if (r->type != IPC_LIST_PAGE || ipc_get_u32(r, &total) == -1 ||
-		    ipc_get_u32(r, &n) == -1 || n > LIST_PAGE_RECORDS)
+		if (r->type != IPC_LIST_PAGE ||
+		    proto_get_list_page(r, &total, page, &n) == -1)
 			BAD_REPLY(p);
 		arr = json_object_new_array();
-		for (i = 0; i < n; i++) {
-			if (proto_get_view(r, &v) == -1 || v.with_result)
-				BAD_REPLY(p);
-			json_object_array_add(arr, view_json(&v));
-		}
-		if (ipc_end(r) == -1)
-			BAD_REPLY(p);
+		for (i = 0; i < n; i++)
+			json_object_array_add(arr, view_json(&page[i]));
 		o = json_object_new_object();
 		/*
 		 * count is the length of dispatches, as it always was;

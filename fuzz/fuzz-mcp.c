@@ -170,33 +170,29 @@ fake_view(struct dview *v, uint32_t seed, int with_result)
 static void
 drain(void)
 {
-	struct ipc_msg	m;
+	static struct dview	page[LIST_PAGE_RECORDS];
+	struct ipc_msg		m;
 	struct ipc_reader	r;
-	struct dview	v;
-	size_t		i;
-	uint32_t	k, n;
+	struct dview		v;
+	size_t			i;
+	uint32_t		k, n;
 
 	for (i = 0; i < npends; i++) {
 		struct pending *p = pends[i];
 		uint32_t seed = p->reqid * 2654435761U ^ (uint32_t)cur_len;
 
 		if (p->kind == PEND_REJECT)
-			ipc_init(&m, IPC_ACK, p->reqid);
+			proto_empty(&m, IPC_ACK, p->reqid);
 		else if (seed % 4 == 0)
 			proto_tool_error(&m, p->reqid, "unknown dispatch handle");
 		else if (p->kind == PEND_LIST) {
-			ipc_init(&m, IPC_LIST_PAGE, p->reqid);
 			n = seed % 5;
-			ipc_put_u32(&m, n + seed % 300);
-			ipc_put_u32(&m, n);
-			for (k = 0; k < n; k++) {
-				fake_view(&v, seed + k, 0);
-				proto_put_view(&m, &v);
-			}
+			for (k = 0; k < n; k++)
+				fake_view(&page[k], seed + k, 0);
+			proto_list_page(&m, p->reqid, n + seed % 300, page, n);
 		} else {
-			ipc_init(&m, IPC_VIEW, p->reqid);
 			fake_view(&v, seed, p->kind == PEND_RESULT);
-			proto_put_view(&m, &v);
+			proto_view(&m, p->reqid, &v);
 		}
 		if (ipc_open(&r, m.data, m.len) == -1)
 			abort();

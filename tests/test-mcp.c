@@ -134,13 +134,16 @@ send_to_broker(struct ipc_msg *m)
 		b->b = dup_len(j.args, j.args_len);
 		break;
 	case IPC_STATUS:
+	case IPC_CANCEL:
+		assert_int_equal(proto_get_handle(&r, handle), 0);
+		b->a = strdup(handle);
+		break;
 	case IPC_RESULT:
-		assert_int_equal(proto_get_handle(&r, handle, &b->u), 0);
+		assert_int_equal(proto_get_result(&r, handle, &b->u), 0);
 		b->a = strdup(handle);
 		break;
 	case IPC_LIST:
-		assert_int_equal(ipc_get_u32(&r, &b->u), 0);
-		assert_int_equal(ipc_end(&r), 0);
+		assert_int_equal(proto_get_list(&r, &b->u), 0);
 		break;
 	default:
 		fail_msg("unexpected message type %u for the broker", r.type);
@@ -847,7 +850,7 @@ expect_reject(const char *line, const char *reason)
 	assert_string_equal(pends[0]->error, reason);
 
 	/* The broker's ACK: now the caller gets the tool error. */
-	ipc_init(&m, IPC_ACK, pends[0]->reqid);
+	proto_empty(&m, IPC_ACK, pends[0]->reqid);
 	assert_int_equal(ipc_open(&r, m.data, m.len), 0);
 	tools_reply(pends[0], &r);
 	ipc_free(&m);
@@ -948,8 +951,7 @@ test_dispatch_unit_ok(void **state)
 	snprintf(v.github, sizeof v.github, "selamy-labs/nash");
 	v.status = DS_RUNNING;
 	v.requested_ms = 1764091993123ULL;
-	ipc_init(&m, IPC_VIEW, pends[0]->reqid);
-	proto_put_view(&m, &v);
+	proto_view(&m, pends[0]->reqid, &v);
 	assert_int_equal(ipc_open(&r, m.data, m.len), 0);
 	free(outs[0]);
 	nouts = 0;

@@ -429,6 +429,33 @@ test_ping_past_the_inflight_limit(void **state)
 	srv_free(s);
 }
 
+/* Wait until some lane has written its audited mark, or ms pass. */
+static void
+wait_audited(struct srv *s, int ms)
+{
+	char		 dir[600];
+	DIR		*d;
+	struct dirent	*e;
+	uint64_t	 t0 = now_ms();
+	size_t		 n;
+
+	snprintf(dir, sizeof dir, "%s/lanes", s->dir);
+	while (now_ms() - t0 < (uint64_t)ms) {
+		if ((d = opendir(dir)) != NULL) {
+			while ((e = readdir(d)) != NULL) {
+				n = strlen(e->d_name);
+				if (n > 8 && strcmp(e->d_name + n - 8,
+				    ".audited") == 0) {
+					closedir(d);
+					return;
+				}
+			}
+			closedir(d);
+		}
+		sleep_ms(2);
+	}
+}
+
 static void
 test_nothing_lost_on_kill(void **state)
 {
@@ -451,8 +478,9 @@ test_nothing_lost_on_kill(void **state)
 		    "\"sleep 20\"}}}", i);
 		srv_send(s, line);
 		if (i == 60) {
-			sleep_ms(30);
-			/* The whole server, at once, mid-burst. */
+			/* Mid-burst, once a first lane has got going. */
+			wait_audited(s, 5000);
+			/* The whole server, at once. */
 			kill(s->pid, SIGKILL);
 			kill(fe, SIGKILL);
 			break;

@@ -1,4 +1,4 @@
-/* Unit tests for the output tail of broker/lane.c. */
+/* Unit tests for broker/tail.c: the kept tail of a lane's output. */
 #include "config.h"
 
 #include <malloc.h>
@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "broker/broker.h"
+#include "broker/lane.h"
 #include "common/bounds.h"
 #include "common/utf8.h"
 

@@ -1,0 +1,142 @@
+/*
+ * The only execve(2) of the server.  The spawner clones the lane with
+ * CLONE_VM | CLONE_VFORK (as posix_spawn does) and CLONE_PARENT, so the
+ * lane is the broker's child and the broker alone tracks, signals and
+ * reaps it.  The program is the absolute path pinned at start; no shell
+ * and no PATH search are involved.
+ */
+#include "config.h"
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "spawner/spawner.h"
+
+/* The kernel's struct sigaction, for raw rt_sigaction(2). */
+struct ksigaction {
+	void		(*handler)(int);
+	unsigned long	  flags;
+	void		(*restorer)(void);
+	uint64_t	  mask;
+};
+
+/* Signals the spawner ignores: an exec keeps those, so lanes reset them. */
+static int	ignored[NSIG];
+static int	nignored;
+
+void
+lane_exec_init(void)
+{
+	struct ksigaction	ksa;
+	int			i;
+
+	nignored = 0;
+	for (i = 1; i < NSIG; i++) {
+		if (syscall(SYS_rt_sigaction, i, NULL, &ksa, 8) == 0 &&
+		    ksa.handler == SIG_IGN)
+			ignored[nignored++] = i;
+	}
+}
+
+struct child {
+	const struct lane_policy	*policy;
+	const struct lane_cmd		*cmd;
+	const int			*fds;
+	pid_t				 parent;	/* the broker */
+	volatile int			 err;	/* errno of a failed exec */
+};
+
+/*
+ * The child, on its own stack in the spawner's memory until it execs:
+ * raw system calls only, nothing that touches libc state, and the errno
+ * of a failure left in c->err.
+ */
+static int
+lane_child(void *arg)
+{
+	struct child		*c = arg;
+	struct ksigaction	 ksa;
+	struct rlimit		 rl;
+	uint64_t		 none = 0;
+	int			 i, hi[3];
+
+	/* The lane's own session: the timeout kills the group. */
+	if (setsid() == -1)
+		goto fail;
+	/*
+	 * A broker killed outright (SIGKILL, the OOM killer) takes its
+	 * lanes' leaders along: nothing would time them out or audit them.
+	 * Checked after, as the broker may have gone before the prctl.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != c->parent)
+		goto fail;
+	/* Move the three out of the way before placing them. */
+	for (i = 0; i < 3; i++) {
+		if ((hi[i] = fcntl(c->fds[i], F_DUPFD_CLOEXEC, 10)) == -1)
+			goto fail;
+	}
+	for (i = 0; i < 3; i++) {
+		if (dup2(hi[i], i) == -1)
+			goto fail;
+	}
+	/* Nothing else crosses the exec. */
+	if (syscall(SYS_close_range, 3, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */) ==
+	    -1)
+		goto fail;
+	/* Handlers reset themselves at exec; ignored signals do not. */
+	memset(&ksa, 0, sizeof ksa);
+	ksa.handler = SIG_DFL;
+	for (i = 0; i < nignored; i++)
+		syscall(SYS_rt_sigaction, ignored[i], &ksa, NULL, 8);
+	umask(077);
+	/* A fork bomb stops here (for anyone but root, whom the kernel
+	 * exempts); the timeout's group kill ends the rest. */
+	rl.rlim_cur = rl.rlim_max = c->policy->nproc;
+	if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+		goto fail;
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, 8);
+	execve(c->policy->program, c->cmd->argv, c->cmd->envp);
+fail:
+	c->err = errno != 0 ? errno : EINVAL;
+	_exit(127);
+}
+
+/*
+ * Start a lane on the given stdin, stdout and stderr, as the child of
+ * parent (ours).  We are suspended until it has exec'd or failed, so its
+ * error is known on return: a pid with *errp set is a child that exits
+ * 127, for the parent to reap; -1 is no child at all.
+ */
+pid_t
+lane_exec(const struct lane_policy *p, const struct lane_cmd *cmd,
+    const int fds[3], pid_t parent, int *errp)
+{
+	static char	 stack[64 * 1024] __attribute__((aligned(16)));
+	struct child	 c;
+	sigset_t	 all, old;
+	pid_t		 pid;
+
+	c.policy = p;
+	c.cmd = cmd;
+	c.fds = fds;
+	c.parent = parent;
+	c.err = 0;
+	/* No handler may run on the child's borrowed stack. */
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = clone(lane_child, stack + sizeof stack, CLONE_VM | CLONE_VFORK |
+	    CLONE_PARENT | SIGCHLD, &c);
+	*errp = pid == -1 ? errno : c.err;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return (pid);
+}
