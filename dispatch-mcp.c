@@ -20,7 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit-tool.h"
 #include "broker/allowlist.h"
 #include "broker/audit.h"
 #include "broker/broker.h"
@@ -43,12 +42,10 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: dispatch-mcp [-v] [-t | --check-config] [--print-sandbox]\n"
 	    "                    [-V | --version] [-h | --help]\n"
-	    "       dispatch-mcp audit verify [--syslog FILE] [LOG ...]\n"
-	    "       dispatch-mcp audit show [--handle H] [--since T] [--json] "
-	    "[LOG ...]\n"
 	    "\n"
 	    "Serve MCP on stdin/stdout, dispatching work to the allowlisted\n"
 	    "org-user/repo lanes in $DISPATCH_REPOS_JSON.  See dispatch-mcp(8).\n"
+	    "dispatch-mcp-audit(8) checks and prints the audit log.\n"
 	    "\n"
 	    "  --check-config  validate the environment and allowlist, print\n"
 	    "                  the targets and the lane argv, and exit\n"
@@ -220,9 +217,17 @@ main(int argc, char *argv[])
 	int			i, check = 0, verbose = 0, print_sb = 0, sv[2];
 	pid_t			pid;
 
-	/* The offline audit tool needs no server configuration. */
-	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
-		return (audit_main(argc - 2, argv + 2));
+	/*
+	 * The audit reader was once "dispatch-mcp audit"; say where it went
+	 * rather than run it, so the server holds no parser of the log and
+	 * broker/ stays the only place that execs.
+	 */
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0) {
+		fprintf(stderr, "dispatch-mcp: audit: now a program of its "
+		    "own: run dispatch-mcp-audit verify|show, see "
+		    "dispatch-mcp-audit(8)\n");
+		return (1);
+	}
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--version") == 0 ||

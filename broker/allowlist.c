@@ -100,7 +100,7 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 		return (-1);
 	}
 
-	/* A non-object "orgs" or "repos" means no targets, as before. */
+	/* A non-object "orgs" or "repos" means no targets, not an error. */
 	if (json_object_object_get_ex(root, "orgs", &orgs) &&
 	    json_object_is_type(orgs, json_type_object)) {
 		n = (size_t)json_object_object_length(orgs);

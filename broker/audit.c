@@ -282,12 +282,6 @@ audit_close(void)
 	audit_fd = prev_fd = -1;
 }
 
-const char *
-audit_session(void)
-{
-	return (audit_sess);
-}
-
 static struct json_object *
 clean_string(const char *s)
 {

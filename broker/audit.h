@@ -23,6 +23,5 @@ int	audit_rejected(const struct client_info *, const char *,
 int	audit_dispatch(const struct dispatch *, const struct lane_cmd *,
 	    const char *, size_t, int);
 int	audit_exit(const struct dispatch *);
-const char	*audit_session(void);
 
 #endif

@@ -23,7 +23,7 @@ struct config {
 	char		 syslog_socket[108];	/* or "none" */
 	char		 env_pass[MAX_ENV_PASS][MAX_ENV_NAME_BYTES + 1];
 	size_t		 n_env_pass;
-	int		 task_arg;		/* seed-compatible argv */
+	int		 task_arg;		/* task in argv, not stdin */
 	uint32_t	 max_running;
 	uint32_t	 lane_nproc;		/* RLIMIT_NPROC of lanes */
 	int		 sandbox;		/* apply seccomp and Landlock */

@@ -95,8 +95,8 @@ lane_cmd_build(struct lane_cmd *c, const struct lane_policy *p,
 	c->argv[ac++] = PUTS(c, p->program);
 	c->argv[ac++] = PUTS(c, o->orguser);
 	c->argv[ac++] = PUTS(c, o->repo);
-	/* The seed's argv, byte for byte; a task starting with '-' is
-	 * refused before this, so it is never read as an option. */
+	/* DISPATCH_TASK_ARG=1: the task after the repo; one starting
+	 * with '-' is refused before this, so it is never an option. */
 	if (p->task_arg)
 		c->argv[ac++] = put(c, NULL, o->task, o->task_len);
 	c->argv[ac++] = PUTS(c, "--host");

@@ -70,12 +70,6 @@ sandbox_set_log(int on)
 	log_mode = on;
 }
 
-int
-sandbox_log_mode(void)
-{
-	return (log_mode);
-}
-
 /*
  * Every system call rule, one row each: the set it belongs to (a promise
  * word, or the lane layer), what happens, and the argument it is held

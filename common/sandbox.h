@@ -27,7 +27,6 @@ struct sandbox_paths {
 
 /* DISPATCH_SANDBOX=log: log violations instead of killing. */
 void	sandbox_set_log(int);
-int	sandbox_log_mode(void);
 
 int	sandbox_landlock_abi(void);
 void	sandbox_frontend(void);

@@ -2,10 +2,12 @@
 # A real MCP session with dispatch-mcp on the demo configuration:
 # handshake, tool list, a dispatch and its status and result, an
 # injection attempt that stays inert, a refused target, and the audit
-# records written.  Usage: demo.sh DISPATCH-MCP EXAMPLES-DIR
+# records written, checked by dispatch-mcp-audit.
+# Usage: demo.sh DISPATCH-MCP EXAMPLES-DIR [DISPATCH-MCP-AUDIT]
 set -eu
 bin=$1
 ex=$(cd "$2" && pwd)
+audit=${3:-$(dirname "$bin")/dispatch-mcp-audit}
 work=$(mktemp -d /tmp/dispatch-demo.XXXXXX)
 trap 'exec 3>&- 4<&- 2>/dev/null; rm -rf "$work"' EXIT
 
@@ -61,7 +63,7 @@ exec 3>&-
 wait
 say "the audit log ($DISPATCH_AUDIT_LOG)"
 cat "$work/audit.jsonl"
-say "dispatch-mcp audit verify: the hash chain, checked offline"
-"$bin" audit verify "$work/audit.jsonl"
+say "dispatch-mcp-audit verify: the hash chain, checked offline"
+"$audit" verify "$work/audit.jsonl"
 say "the server's log (stderr)"
 cat "$work/stderr"

@@ -361,7 +361,7 @@ t_dispatch_unit(const struct rpc_ctx *ctx, struct json_object *args)
 	task = arg_string(args, "task_description", &tlen);
 	org = arg_string(args, "orguser", &olen);
 	repo = arg_string(args, "repo", &rlen);
-	/* The original's order: the task, then orguser, then repo. */
+	/* The task first, then orguser, then repo: the first error wins. */
 	if (check_task(&task, &tlen, err, sizeof err) == -1 ||
 	    check_name("orguser", &org, &olen, err, sizeof err) == -1 ||
 	    check_name("repo", &repo, &rlen, err, sizeof err) == -1) {
@@ -571,7 +571,7 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 			json_object_array_add(arr, view_json(&page[i]));
 		o = json_object_new_object();
 		/*
-		 * count is the length of dispatches, as it always was;
+		 * count is the length of dispatches;
 		 * total only when this page is not the whole list.
 		 */
 		json_object_object_add(o, "count", json_object_new_int64(n));

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for "dispatch-mcp audit verify" and "audit show":
+ * libFuzzer harness for "dispatch-mcp-audit verify" and "show":
  * an audit log is a file anyone with the user's rights may have edited,
  * so the offline reader takes whatever bytes it holds.  The input is the
  * log; the second half, when the input has a form feed, is a syslog
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audit-tool.h"
+#include "audit/audit-tool.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -3,7 +3,8 @@
 #   frontend  may use common/ only;
 #   broker    may use common/ only (main() joins it to the spawner);
 #   spawner   may use common/ and the C library, nothing else;
-#   common    knows no role.
+#   common    knows no role;
+#   audit/    (dispatch-mcp-audit) uses common/ only.
 # And: no exported mutable global anywhere, no cycle between the files of
 # broker/.  Then the check is run on libraries with a forbidden reference
 # added, to show that it fails when it should.
@@ -38,6 +39,12 @@ check() {
 		uses broker frontend; uses broker spawner
 		uses spawner frontend; uses spawner broker
 		uses common frontend; uses common broker; uses common spawner
+		if [ -n "$(ls "$d"/audit/*.o 2>/dev/null)" ]; then
+			nm -u "$d"/audit/*.o | awk 'NF == 2 { print $2 }' |
+			    sort -u >"$tmp/audit.undef"
+			uses audit frontend; uses audit broker
+			uses audit spawner
+		fi
 		sort -u "$tmp/common.def" "$tmp/libc" >"$tmp/allowed"
 		grep -Ev '^__(asan|ubsan|lsan|sanitizer)_' "$tmp/spawner.undef" |
 		    comm -23 - "$tmp/allowed" |

@@ -46,6 +46,14 @@ bin_path(void)
 }
 
 const char *
+audit_bin_path(void)
+{
+	const char	*p = getenv("DISPATCH_MCP_AUDIT_BIN");
+
+	return (p != NULL ? p : "./dispatch-mcp-audit");
+}
+
+const char *
 lane_path(const char *name)
 {
 	static char	 buf[4][512];

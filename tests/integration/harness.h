@@ -28,9 +28,10 @@ struct srv {
 	int	 status;
 };
 
-/* Path of a test lane script, or of the binary under test. */
+/* Path of a test lane script, or of the binaries under test. */
 const char	*lane_path(const char *);
 const char	*bin_path(void);
+const char	*audit_bin_path(void);
 
 /* For the next srv_start only: run as this uid, with this RLIMIT_FSIZE. */
 extern long	harness_uid;

@@ -28,7 +28,7 @@
 
 static char	tmpdir[64];
 
-/* Run "dispatch-mcp audit ARGS"; return the exit status, keep stdout. */
+/* Run "dispatch-mcp-audit ARGS"; return the exit status, keep stdout. */
 static int
 audit_cmd(char **out, const char *fmt, ...)
 {
@@ -41,7 +41,7 @@ audit_cmd(char **out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(args, sizeof args, fmt, ap);
 	va_end(ap);
-	snprintf(cmd, sizeof cmd, "'%s' audit %s 2>&1", bin_path(), args);
+	snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", audit_bin_path(), args);
 	f = popen(cmd, "r");
 	assert_non_null(f);
 	n = fread(buf, 1, sizeof buf - 1, f);
@@ -571,6 +571,52 @@ test_show(void **state)
 	free(out);
 }
 
+/*
+ * The server no longer reads logs: "dispatch-mcp audit" says where the
+ * reader went, in one line, and runs nothing.
+ */
+static void
+test_server_points_to_tool(void **state)
+{
+	char	 path[128], cmd[512], buf[4096];
+	FILE	*f;
+	size_t	 n;
+	int	 st;
+
+	snprintf(path, sizeof path, "%s/moved.jsonl", tmpdir);
+	make_log(path);
+	snprintf(cmd, sizeof cmd, "'%s' audit verify '%s' 2>&1", bin_path(),
+	    path);
+	assert_non_null(f = popen(cmd, "r"));
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	st = pclose(f);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	assert_non_null(strstr(buf, "dispatch-mcp-audit verify"));
+	assert_null(strstr(buf, "ok: "));
+	assert_ptr_equal(strchr(buf, '\n'), buf + n - 1);
+}
+
+/* dispatch-mcp-audit alone: the same checks, and its own usage. */
+static void
+test_tool_verify(void **state)
+{
+	char	path[128], *out;
+
+	snprintf(path, sizeof path, "%s/tool.jsonl", tmpdir);
+	make_log(path);
+	assert_int_equal(audit_cmd(&out, "verify '%s'", path), 0);
+	assert_non_null(strstr(out, "ok: 7 records in 1 file, seq 1 to 7, "
+	    "chain intact"));
+	free(out);
+	assert_int_equal(audit_cmd(&out, "%s", ""), 3);
+	assert_non_null(strstr(out, "usage: dispatch-mcp-audit verify"));
+	free(out);
+	assert_int_equal(audit_cmd(&out, "verify --bogus '%s'", path), 3);
+	free(out);
+}
+
 static int
 setup(void **state)
 {
@@ -608,6 +654,8 @@ main(void)
 		cmocka_unit_test(test_unopenable_after_rotation),
 		cmocka_unit_test(test_torn_old_file_then_tamper),
 		cmocka_unit_test(test_show),
+		cmocka_unit_test(test_server_points_to_tool),
+		cmocka_unit_test(test_tool_verify),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));

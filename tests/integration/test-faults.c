@@ -518,7 +518,7 @@ test_nothing_lost_on_kill(void **state)
 	assert_true(lines >= started);
 	free(buf);
 	/* And the verifier finds the chain whole, or whole but torn. */
-	snprintf(line, sizeof line, "'%s' audit verify '%s' 2>&1", bin_path(),
+	snprintf(line, sizeof line, "'%s' verify '%s' 2>&1", audit_bin_path(),
 	    s->audit);
 	assert_non_null(f = popen(line, "r"));
 	len = fread(out, 1, sizeof out - 1, f);
