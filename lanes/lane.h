@@ -17,7 +17,7 @@
 
 #define LANE_PATH_ENV	"PATH=/usr/local/bin:/usr/bin:/bin"
 #define LANE_MAX_ENV	48
-#define LANE_MAX_ARGV	96
+#define LANE_MAX_ARGV	160
 
 /* ORGUSER REPO --host HOST --max N, as the server runs a lane. */
 struct lane_args {
