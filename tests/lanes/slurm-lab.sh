@@ -97,6 +97,7 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 ReturnToService=2
 KillWait=2
+MessageTimeout=2
 MinJobAge=600
 StateSaveLocation=$D/state
 SlurmdSpoolDir=$D/spool
