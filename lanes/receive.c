@@ -107,14 +107,14 @@ rcv_parse(const char *cmd, struct rcv_request *req, char *err,
 	for (w = cmd, n = 0;; n++) {
 		sp = strchr(w, ' ');
 		len = sp != NULL ? (size_t)(sp - w) : strlen(w);
-		if (n >= RCV_WORDS) {
-			snprintf(err, errlen, "expected %zu words: dispatch "
-			    "REPO --max N", RCV_WORDS);
-			return (-1);
-		}
 		if (len == 0) {
 			snprintf(err, errlen, "empty word (words are "
 			    "separated by one space)");
+			return (-1);
+		}
+		if (n >= RCV_WORDS) {
+			snprintf(err, errlen, "expected %zu words: dispatch "
+			    "REPO --max N", RCV_WORDS);
 			return (-1);
 		}
 		if (rcv_slot(&rcv_grammar[n], w, len, req, err, errlen) == -1)
