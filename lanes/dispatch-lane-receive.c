@@ -2,7 +2,8 @@
  * dispatch-lane-receive: the forced command of a lane host's
  * authorized_keys line, and the lane host's only exec site.  It accepts
  * exactly the remote command dispatch-lane-ssh sends (receive.c), reads
- * the task from the channel, checks it as dispatch-mcp does, and runs the
+ * the task from the channel (ended by a NUL byte), checks it as
+ * dispatch-mcp does, and runs the
  * program named in its configuration file as
  *
  *	PROGRAM ORGUSER REPO --max N
@@ -137,30 +138,38 @@ load_conf(const char *path, struct rcv_conf *c)
 		    c->program, (long)getuid());
 }
 
-/* The task: as dispatch-mcp checks it, and passed on byte for byte. */
+/*
+ * The task, then one NUL byte, then end of file: a task never holds a NUL,
+ * and a client that dies while sending also ends the stream with end of
+ * file, so only the NUL tells a whole task from a cut one.  The task is
+ * checked as dispatch-mcp checks it and passed on byte for byte.
+ */
 static char *
 read_task(size_t *lenp)
 {
 	static char	 buf[MAX_TASK_BYTES + 1];
-	const char	*p;
+	const char	*p, *cmd = getenv("SSH_ORIGINAL_COMMAND");
 	size_t		 len;
 	ssize_t		 n;
 	char		 err[256];
 
-	if ((n = lane_read_all(STDIN_FILENO, buf, MAX_TASK_BYTES)) == -1) {
+	if ((n = lane_read_all(STDIN_FILENO, buf, sizeof buf)) == -1) {
 		if (errno == EFBIG)
 			snprintf(err, sizeof err, "task longer than %u bytes",
 			    (unsigned)MAX_TASK_BYTES);
 		else
 			snprintf(err, sizeof err, "cannot read the task: %s",
 			    strerror(errno));
-		refuse(getenv("SSH_ORIGINAL_COMMAND"), err);
+		refuse(cmd, err);
 	}
+	if (n == 0 || buf[n - 1] != '\0')
+		refuse(cmd, "the task does not end with a NUL byte: cut short, "
+		    "or not sent by dispatch-lane-ssh");
 	p = buf;
-	len = (size_t)n;
+	len = (size_t)n - 1;
 	if (check_task(&p, &len, err, sizeof err) == -1)
-		refuse(getenv("SSH_ORIGINAL_COMMAND"), err);
-	*lenp = (size_t)n;
+		refuse(cmd, err);
+	*lenp = (size_t)n - 1;
 	return (buf);
 }
 

@@ -4,7 +4,8 @@
  * N with the task on stdin, it runs the system OpenSSH client with a fixed
  * option set, no user configuration, a pinned known_hosts file and one key
  * per org-user, and the fixed remote command "dispatch REPO --max N".  The
- * task travels on the channel's stdin, never in a command line.  On the
+ * task travels on the channel's stdin, never in a command line, ended by
+ * a NUL byte so that the far end can tell it whole from cut short.  On the
  * lane host, dispatch-lane-receive is the forced command that answers.
  *
  * It stays ssh's parent: when the server ends the lane, it ends ssh at
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -214,7 +216,10 @@ main(int argc, char *argv[])
 	struct lane_args	 a;
 	struct lane_vec		 sargv = { { NULL }, 0 }, env = { { NULL }, 0 };
 	const char		*dir;
+	static char		 task[MAX_TASK_BYTES + 1];
 	char			 err[512], key[PATH_MAX], known[PATH_MAX];
+	ssize_t			 n;
+	int			 in[2];
 	unsigned long		 port;
 	size_t			 i;
 	pid_t			 pid;
@@ -272,11 +277,22 @@ main(int argc, char *argv[])
 	lane_env_keep(&env, "LOGNAME");
 	lane_env_keep(&env, "LANG");
 
+	/* The task and its NUL fit a pipe's buffer (64 KiB): no deadlock. */
+	if ((n = lane_read_all(STDIN_FILENO, task, MAX_TASK_BYTES)) == -1)
+		lane_errx(EXIT_USAGE, "cannot read the task from stdin, or it "
+		    "is longer than %u bytes", (unsigned)MAX_TASK_BYTES);
+	task[n] = '\0';
+	if (pipe2(in, O_CLOEXEC) == -1 ||
+	    lane_write_all(in[1], task, (size_t)n + 1) == -1 ||
+	    close(in[1]) == -1)
+		lane_errx(EXIT_OSERR, "task pipe: %s", strerror(errno));
+
 	lane_catch_signals();
 	/* In our process group: the server's group kill reaches it too. */
-	if ((pid = lane_spawn(SSH_PATH, &sargv, &env, 0, 1, 2, 0)) == -1)
+	if ((pid = lane_spawn(SSH_PATH, &sargv, &env, in[0], 1, 2, 0)) == -1)
 		lane_errx(EXIT_OSERR, "cannot run %s: %s", SSH_PATH,
 		    strerror(errno));
+	close(in[0]);
 	switch (lane_wait_or_signal(pid, &status, -1)) {
 	case 0:
 		return (lane_status(status));

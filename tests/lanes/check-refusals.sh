@@ -124,17 +124,22 @@ refused "dispatch nash --max 5 extra" "expected 4 words"
 refused "dispatch ../x --max 5" "invalid repo"
 refused "dispatch nash --max 0" "--max must be"
 refused "dispatch nash --max 100001" "--max must be"
+# The task ends with one NUL byte; without it, it may have been cut short.
 : >"$T/task"
+refused "dispatch nash --max 5" "does not end with a NUL byte"
+printf 'a cut tas' >"$T/task"
+refused "dispatch nash --max 5" "does not end with a NUL byte"
+printf ' \n\000' >"$T/task"
 refused "dispatch nash --max 5" "task_description must not be empty"
-printf 'bad \377 byte' >"$T/task"
+printf 'bad \377 byte\000' >"$T/task"
 refused "dispatch nash --max 5" "valid UTF-8"
-printf 'nul \000 byte' >"$T/task"
+printf 'nul \000 byte\000' >"$T/task"
 refused "dispatch nash --max 5" "without NUL"
-head -c 8001 /dev/zero | tr '\0' x >"$T/task"
+{ head -c 8001 /dev/zero | tr '\0' x; printf '\000'; } >"$T/task"
 refused "dispatch nash --max 5" "too long: 8001 > 8000"
-head -c 32001 /dev/zero | tr '\0' x >"$T/task"
+{ head -c 32001 /dev/zero | tr '\0' x; printf '\000'; } >"$T/task"
 refused "dispatch nash --max 5" "longer than 32000 bytes"
-printf 'a task' >"$T/task"
+printf 'a task\000' >"$T/task"
 rm -f "$R/ran"
 expect 2 "repo not served" env SSH_ORIGINAL_COMMAND="dispatch reid --max 5" \
     "$receive" -f "$R/conf-nash"
@@ -149,21 +154,21 @@ expect 78 "usage" env SSH_ORIGINAL_COMMAND="dispatch nash --max 5" \
     "$receive" -f "$R/conf" extra
 ran && { failed=$((failed + 1)); echo "FAIL: a refusal ran the program"; }
 # Accepted: the status comes back; 255 is ssh's own, so it reads 254.
-printf 'the task' >"$T/task"
+printf 'the task\000' >"$T/task"
 expect 0 "" env SSH_ORIGINAL_COMMAND="dispatch nash --max 5" \
     "$receive" -f "$R/conf-nash"
 if ! ran || [ "$(cat "$R/stdin")" != "the task" ]; then
 	failed=$((failed + 1))
 	echo "FAIL: the accepted task did not arrive"
 fi
-printf 'exit 7' >"$T/task"
+printf 'exit 7\000' >"$T/task"
 expect 7 "" env LANE_CANARY=1 SSH_ORIGINAL_COMMAND="dispatch nash --max 5" \
     "$receive" -f "$R/conf"
 if grep -q LANE_CANARY "$R/env"; then
 	failed=$((failed + 1))
 	echo "FAIL: the receiver passed its environment on"
 fi
-printf 'exit 255' >"$T/task"
+printf 'exit 255\000' >"$T/task"
 expect 254 "" env SSH_ORIGINAL_COMMAND="dispatch nash --max 5" \
     "$receive" -f "$R/conf"
 

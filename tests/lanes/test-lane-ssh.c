@@ -256,6 +256,13 @@ test_refused_commands_run_nothing(void **state)
 		if (rc != 2)
 			fail_msg("'%s' exited %d, not 2", bad[i], rc);
 	}
+	/* The right command, but a task cut short: no NUL at its end. */
+	rc = lab_sh("printf 'a cut task' | /usr/bin/ssh -F none -T -o "
+	    "BatchMode=yes -o UserKnownHostsFile=%s/known_hosts -o "
+	    "IdentitiesOnly=yes -i %s/keys/%s -p %d %s@127.0.0.1 -- dispatch "
+	    "%s --max 5 2>/dev/null", sshdir, sshdir, LAB_USER, port,
+	    LAB_USER, LAB_REPO);
+	assert_int_equal(rc, 2);
 	/* A shell request: no command at all. */
 	rc = lab_sh("/usr/bin/ssh -F none -T -o BatchMode=yes -o "
 	    "UserKnownHostsFile=%s/known_hosts -o IdentitiesOnly=yes "
