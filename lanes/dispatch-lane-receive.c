@@ -98,40 +98,22 @@ config_error(const char *fmt, ...)
 	lane_errx(EXIT_CONFIG, "configuration error: %s", msg);
 }
 
-/* Owned by root or by us, and nobody else may change it. */
-static int
-trusted(const struct stat *st)
-{
-	return ((st->st_uid == 0 || st->st_uid == getuid()) &&
-	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0);
-}
-
 static void
 load_conf(const char *path, struct rcv_conf *c)
 {
 	struct stat	 st;
-	char		*text, err[256];
-	ssize_t		 n;
-	int		 fd;
+	char		*text, err[PATH_MAX + 256];
+	size_t		 len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		config_error("%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || !trusted(&st))
-		config_error("%s: not a regular file owned by root or uid %ld "
-		    "and closed to group and world writes", path,
-		    (long)getuid());
-	if ((text = malloc(RCV_MAX_CONF_BYTES)) == NULL)
-		config_error("out of memory");
-	if ((n = lane_read_all(fd, text, RCV_MAX_CONF_BYTES)) == -1)
-		config_error("%s: unreadable or longer than %d bytes", path,
-		    RCV_MAX_CONF_BYTES);
-	close(fd);
-	if (rcv_conf_parse(text, (size_t)n, c, err, sizeof err) == -1)
+	if ((text = lane_read_conf(path, RCV_MAX_CONF_BYTES, &len, err,
+	    sizeof err)) == NULL)
+		config_error("%s", err);
+	if (rcv_conf_parse(text, len, c, err, sizeof err) == -1)
 		config_error("%s: %s", path, err);
 	free(text);
 	if (stat(c->program, &st) == -1)
 		config_error("program %s: %s", c->program, strerror(errno));
-	if (!S_ISREG(st.st_mode) || !trusted(&st) ||
+	if (!S_ISREG(st.st_mode) || !lane_trusted(&st) ||
 	    access(c->program, X_OK) == -1)
 		config_error("program %s: not an executable regular file owned "
 		    "by root or uid %ld and closed to group and world writes",

@@ -92,13 +92,6 @@ static char		 jobdir[PATH_MAX];
 static char		 jobid[32];
 static const char	*handle;
 
-static int
-trusted(const struct stat *st)
-{
-	return ((st->st_uid == 0 || st->st_uid == getuid()) &&
-	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0);
-}
-
 static void
 conf_str(char *dst, size_t dstlen, const struct lane_kv *kv, int abs,
     int name)
@@ -124,30 +117,19 @@ load_conf(struct slurm_conf *c)
 	struct lane_kv	 kv;
 	struct stat	 st;
 	const char	*path;
-	char		*text;
-	ssize_t		 n;
-	int		 fd;
+	char		*text, err[PATH_MAX + 256];
+	size_t		 len;
 
 	memset(c, 0, sizeof *c);
 	if ((path = getenv(CONF_ENV)) == NULL)
 		path = CONF_DEFAULT;
 	if (path[0] != '/')
 		lane_errx(EXIT_CONFIG, "%s must be an absolute path", CONF_ENV);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
-		lane_errx(EXIT_CONFIG, "%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || !trusted(&st))
-		lane_errx(EXIT_CONFIG, "%s: not a regular file owned by root "
-		    "or uid %ld and closed to group and world writes", path,
-		    (long)getuid());
-	if ((text = malloc(MAX_CONF_BYTES)) == NULL)
-		lane_errx(EXIT_OSERR, "out of memory");
-	if ((n = lane_read_all(fd, text, MAX_CONF_BYTES)) == -1 ||
-	    memchr(text, '\0', (size_t)n) != NULL)
-		lane_errx(EXIT_CONFIG, "%s: unreadable, too long or holds NUL",
-		    path);
-	close(fd);
+	if ((text = lane_read_conf(path, MAX_CONF_BYTES, &len, err,
+	    sizeof err)) == NULL)
+		lane_errx(EXIT_CONFIG, "%s", err);
 	kv.p = text;
-	kv.end = text + n;
+	kv.end = text + len;
 	kv.lineno = 0;
 	while (lane_kv_next(&kv)) {
 		if (lane_kv_is(&kv, "script"))
@@ -176,7 +158,7 @@ load_conf(struct slurm_conf *c)
 	if (c->script[0] == '\0')
 		lane_errx(EXIT_CONFIG, "%s: no script line", path);
 	if (stat(c->script, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    !trusted(&st))
+	    !lane_trusted(&st))
 		lane_errx(EXIT_CONFIG, "job script %s: not a regular file owned "
 		    "by root or uid %ld and closed to group and world writes",
 		    c->script, (long)getuid());

@@ -92,14 +92,6 @@ static const char *const ssh_options[] = {
 	NULL
 };
 
-/* A directory or file only root or we can change. */
-static int
-safe_owner(const struct stat *st)
-{
-	return ((st->st_uid == 0 || st->st_uid == getuid()) &&
-	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0);
-}
-
 static void
 check_dir(const char *dir)
 {
@@ -110,7 +102,7 @@ check_dir(const char *dir)
 		    SSH_DIR_ENV, dir);
 	if (stat(dir, &st) == -1)
 		lane_errx(EXIT_CONFIG, "%s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode) || !safe_owner(&st))
+	if (!S_ISDIR(st.st_mode) || !lane_trusted(&st))
 		lane_errx(EXIT_CONFIG, "%s: not a directory owned by root or "
 		    "uid %ld and closed to group and world writes", dir,
 		    (long)getuid());
@@ -144,7 +136,7 @@ check_known_host(const char *file, const char *host, unsigned long port)
 	if (stat(file, &st) == -1)
 		lane_errx(EXIT_NOHOSTKEY, "no known host key for '%s': %s: "
 		    "%s", host, file, strerror(errno));
-	if (!S_ISREG(st.st_mode) || !safe_owner(&st))
+	if (!S_ISREG(st.st_mode) || !lane_trusted(&st))
 		lane_errx(EXIT_CONFIG, "%s: not a regular file owned by root "
 		    "or uid %ld and closed to group and world writes", file,
 		    (long)getuid());

@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -394,6 +395,49 @@ lane_write_all(int fd, const char *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return (0);
+}
+
+int
+lane_trusted(const struct stat *st)
+{
+	return ((st->st_uid == 0 || st->st_uid == getuid()) &&
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) == 0);
+}
+
+char *
+lane_read_conf(const char *path, size_t max, size_t *lenp, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		*text;
+	ssize_t		 n;
+	int		 fd;
+
+	/* Not through a symbolic link: the file itself must be safe. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    !lane_trusted(&st)) {
+		snprintf(err, errlen, "%s: not a regular file owned by root "
+		    "or uid %ld and closed to group and world writes", path,
+		    (long)getuid());
+		close(fd);
+		return (NULL);
+	}
+	text = xmalloc(max);
+	if ((n = lane_read_all(fd, text, max)) == -1 ||
+	    memchr(text, '\0', (size_t)n) != NULL) {
+		snprintf(err, errlen, "%s: unreadable, longer than %zu bytes, "
+		    "or holds a NUL byte", path, max);
+		free(text);
+		close(fd);
+		return (NULL);
+	}
+	close(fd);
+	*lenp = (size_t)n;
+	return (text);
 }
 
 int

@@ -8,6 +8,7 @@
 #define DISPATCH_LANE_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -82,6 +83,14 @@ ssize_t	lane_read_all(int, char *, size_t);
 int	lane_write_all(int, const char *, size_t);
 /* Untrusted text for a log line: printable ASCII, the rest as \xHH. */
 void	lane_escape(char *, size_t, const char *, size_t);
+/* Owned by root or by us, and closed to group and world writes. */
+int	lane_trusted(const struct stat *);
+/*
+ * A configuration file's text (malloc'd, *lenp bytes): a trusted regular
+ * file, not a symbolic link, at most max bytes, no NUL.  NULL and a
+ * message in err otherwise.
+ */
+char	*lane_read_conf(const char *, size_t, size_t *, char *, size_t);
 /*
  * The configuration files: "keyword value" lines, '#' comments, blank
  * lines.  lane_kv_next gives the next line's key and value (value may

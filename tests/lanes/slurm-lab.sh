@@ -1,13 +1,14 @@
 #!/bin/sh
 # A one-node Slurm cluster for the lane tests: munged, slurmctld and
 # slurmd on loopback, from configuration written to DIR, stopped by pid.
-#   slurm-lab.sh start DIR   exit 0 ready, 77 cannot run here (reason on
-#                            stdout), anything else a failure
+#   slurm-lab.sh start DIR [CTLD-PORT SLURMD-PORT]
+#       exit 0 ready, 77 cannot run here (reason on stdout), anything else
+#       a failure; the ports default to 16817 and 16818
 #   slurm-lab.sh stop-ctld DIR   stop slurmctld only
 #   slurm-lab.sh stop DIR
 # DIR must exist; SLURM_CONF for clients is DIR/slurm.conf.
 set -u
-cmd=$1 D=$2
+cmd=$1 D=$2 ctld_port=${3:-16817} slurmd_port=${4:-16818}
 
 skip() { echo "slurm-lab: $*"; exit 77; }
 
@@ -54,8 +55,10 @@ host=$(hostname -s)
 getent hosts "$host" >/dev/null || skip "host name $host does not resolve"
 # Ports of our own, so that another Slurm on this machine is no matter;
 # refuse to start over a running one (it would answer in our place).
-if ss -Hltn '( sport = :16817 or sport = :16818 )' | grep -q .; then
-	skip "ports 16817/16818 busy"
+if ss -Hltn "( sport = :$ctld_port or sport = :$slurmd_port )" |
+    grep -q .; then
+	echo "slurm-lab: ports $ctld_port/$slurmd_port busy"
+	exit 1
 fi
 cpus=$(nproc)
 
@@ -80,8 +83,8 @@ done
 cat > "$D/slurm.conf" <<CONF
 ClusterName=lanetest
 SlurmctldHost=$host
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge

@@ -79,7 +79,7 @@ static void
 lab_up(void)
 {
 	char	path[400], text[4096];
-	int	rc;
+	int	rc, ctld, slurmd;
 
 	if (geteuid() != 0)
 		lab_skip("test-lane-slurm: not root: cannot start munged, "
@@ -87,7 +87,12 @@ lab_up(void)
 	snprintf(lab, sizeof lab, "/tmp/dispatch-lane-slurm.XXXXXX");
 	if (mkdtemp(lab) == NULL)
 		lab_skip("test-lane-slurm: mkdtemp failed");
-	rc = lab_sh("sh '%s' start '%s'", lab_script("slurm-lab.sh"), lab);
+	/* Ports of its own: another run of this test may be under way. */
+	ctld = lab_free_port();
+	while ((slurmd = lab_free_port()) == ctld)
+		;
+	rc = lab_sh("sh '%s' start '%s' %d %d", lab_script("slurm-lab.sh"), lab,
+	    ctld, slurmd);
 	if (rc == 77) {
 		lab_down();
 		lab_skip("test-lane-slurm: Slurm cannot run here");
