@@ -276,9 +276,9 @@ supervise(pid_t pid, int out, int err)
 int
 main(int argc, char *argv[])
 {
+	static struct lane_vec	 pargv, env;
+	static struct rcv_conf	 conf;
 	struct rcv_request	 req;
-	struct rcv_conf		 conf;
-	struct lane_vec		 pargv = { { NULL }, 0 }, env = { { NULL }, 0 };
 	struct passwd		*pw;
 	const char		*conf_path = RCV_CONF_DEFAULT, *cmd, *conn;
 	char			 err[512], *task, epeer[64], erepo[600];

@@ -358,6 +358,7 @@ submit(const struct slurm_conf *c, const struct lane_args *a)
 	lane_vec_add(&argv, a->max_str);
 
 	status = run(SBATCH_PATH, &argv, out, sizeof out, err, sizeof err, 0);
+	lane_vec_free(&argv);
 	if (status == -1) {
 		cleanup();
 		lane_errx(EXIT_OSERR, "cannot run %s: %s", SBATCH_PATH,
@@ -402,6 +403,7 @@ job_state(struct job_state *js)
 	lane_vec_add(&argv, jobid);
 	status = run(SCONTROL_PATH, &argv, out, sizeof out, err, sizeof err,
 	    0);
+	lane_vec_free(&argv);
 	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (strstr(err, "Invalid job id") != NULL)
 			return (1);
@@ -455,6 +457,7 @@ cancel(int kill_it)
 	}
 	if (run(SCANCEL_PATH, &argv, out, sizeof out, err, sizeof err, 1) == -1)
 		lane_warnx("cannot run %s: %s", SCANCEL_PATH, strerror(errno));
+	lane_vec_free(&argv);
 }
 
 /* The tail the server keeps of a stream, from a job output file. */

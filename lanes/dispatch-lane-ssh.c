@@ -153,6 +153,8 @@ check_known_host(const char *file, const char *host, unsigned long port)
 	    0)) == -1)
 		lane_errx(EXIT_OSERR, "cannot run %s: %s", SSH_KEYGEN_PATH,
 		    strerror(errno));
+	lane_vec_free(&argv);
+	lane_vec_free(&env);
 	if (lane_waitpid(pid, &status, NULL) == -1)
 		lane_errx(EXIT_OSERR, "waitpid: %s", strerror(errno));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -205,8 +207,8 @@ end_ssh(pid_t pid, int sig)
 int
 main(int argc, char *argv[])
 {
+	static struct lane_vec	 sargv, env;
 	struct lane_args	 a;
-	struct lane_vec		 sargv = { { NULL }, 0 }, env = { { NULL }, 0 };
 	const char		*dir;
 	static char		 task[MAX_TASK_BYTES + 1];
 	char			 err[512], key[PATH_MAX], known[PATH_MAX];

@@ -182,6 +182,17 @@ lane_vec_addf(struct lane_vec *vec, const char *fmt, ...)
 }
 
 void
+lane_vec_free(struct lane_vec *vec)
+{
+	size_t	i;
+
+	for (i = 0; i < vec->n; i++)
+		free(vec->v[i]);
+	vec->n = 0;
+	vec->v[0] = NULL;
+}
+
+void
 lane_env_keep(struct lane_vec *env, const char *name)
 {
 	const char	*v;

@@ -48,6 +48,7 @@ int	lane_parse_max(const char *, uint32_t *);
 void	lane_vec_add(struct lane_vec *, const char *);
 void	lane_vec_addf(struct lane_vec *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	lane_vec_free(struct lane_vec *);
 /* NAME=value from our environment, if set. */
 void	lane_env_keep(struct lane_vec *, const char *);
 
