@@ -113,6 +113,8 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 NodeName=$host CPUs=$cpus RealMemory=500 State=UNKNOWN
 PartitionName=lanes Nodes=$host Default=YES MaxTime=INFINITE State=UP
+PartitionName=short Nodes=$host MaxTime=1 State=UP
+EnforcePartLimits=ALL
 CONF
 export SLURM_CONF="$D/slurm.conf"
 setsid /usr/sbin/slurmctld -D -i >>"$D/log/slurmctld.stderr" 2>&1 </dev/null &
@@ -125,7 +127,7 @@ done
 setsid /usr/sbin/slurmd -D >>"$D/log/slurmd.stderr" 2>&1 </dev/null &
 echo $! > "$D/slurmd.run.pid"
 i=0
-until [ "$(/usr/bin/sinfo -h -N -o %T 2>/dev/null)" = idle ]; do
+until [ "$(/usr/bin/sinfo -h -N -p lanes -o %T 2>/dev/null)" = idle ]; do
 	i=$((i + 1)); [ $i -gt 200 ] && { tail -5 "$D/log/slurmd.log"; exit 1; }
 	sleep 0.05
 done

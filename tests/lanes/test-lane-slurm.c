@@ -63,14 +63,14 @@ lab_down(void)
 }
 
 static void
-write_conf(const char *name, const char *partition)
+write_conf(const char *name, const char *partition, const char *time)
 {
 	char	path[400], text[2048];
 
 	snprintf(path, sizeof path, "%s/%s", lab, name);
 	snprintf(text, sizeof text, "# the tests' cluster\n"
-	    "script %s/job.sh\npartition %s\ntime 5\nspool %s\n"
-	    "slurm-conf %s/slurm.conf\n", lab, partition, spool, lab);
+	    "script %s/job.sh\npartition %s\ntime %s\nspool %s\n"
+	    "slurm-conf %s/slurm.conf\n", lab, partition, time, spool, lab);
 	write_file(path, text);
 	chmod(path, 0644);
 }
@@ -109,8 +109,10 @@ lab_up(void)
 	snprintf(text, sizeof text, job_script, rec);
 	write_file(path, text);
 	chmod(path, 0755);
-	write_conf("lane-slurm.conf", "lanes");
-	write_conf("bad-partition.conf", "nope");
+	write_conf("lane-slurm.conf", "lanes", "5");
+	write_conf("bad-partition.conf", "nope", "5");
+	/* Partition "short" allows 1 minute: Slurm refuses the job. */
+	write_conf("too-long.conf", "short", "5");
 }
 
 static struct srv *
@@ -295,6 +297,23 @@ test_unknown_partition(void **state)
 }
 
 static void
+test_rejected_submission(void **state)
+{
+	struct srv	*s = start_server("too-long.conf", NULL);
+	struct json_object *r, *v;
+
+	r = lab_dispatch_wait(s, "hello", 30000, NULL, 0);
+	v = result_struct(r);
+	assert_string_equal(jget_str(v, "status"), "failed");
+	assert_int_equal(jget_int(v, "returncode"), 65);
+	assert_non_null(strstr(jget_str(v, "detail"), "submission rejected: "
+	    "Batch job submission failed: Requested time limit is invalid"));
+	json_object_put(r);
+	assert_int_equal(spool_entries(), 0);
+	srv_free(s);
+}
+
+static void
 test_slurmctld_down(void **state)
 {
 	struct srv	*s;
@@ -328,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_failing_job_is_failed),
 		cmocka_unit_test(test_timeout_cancels_job),
 		cmocka_unit_test(test_unknown_partition),
+		cmocka_unit_test(test_rejected_submission),
 		/* Last: it stops slurmctld. */
 		cmocka_unit_test(test_slurmctld_down),
 	};
