@@ -248,15 +248,17 @@ supervise(pid_t pid, int out, int err)
 		}
 		if (hung_up(&pfd[3]) || hung_up(&pfd[4]))
 			end_group(pid, pidfd, "channel closed");
-		if (pfd[0].revents != 0 && (r = relay(out, STDOUT_FILENO)) <= 0) {
+		if (pfd[0].revents != 0 &&
+		    (r = relay(out, STDOUT_FILENO)) <= 0) {
 			if (r == -1)
-				end_group(pid, pidfd, "write to channel failed");
+				end_group(pid, pidfd, "channel write failed");
 			close(out);
 			out = -1;
 		}
-		if (pfd[1].revents != 0 && (r = relay(err, STDERR_FILENO)) <= 0) {
+		if (pfd[1].revents != 0 &&
+		    (r = relay(err, STDERR_FILENO)) <= 0) {
 			if (r == -1)
-				end_group(pid, pidfd, "write to channel failed");
+				end_group(pid, pidfd, "channel write failed");
 			close(err);
 			err = -1;
 		}

@@ -159,8 +159,9 @@ load_conf(struct slurm_conf *c)
 		lane_errx(EXIT_CONFIG, "%s: no script line", path);
 	if (stat(c->script, &st) == -1 || !S_ISREG(st.st_mode) ||
 	    !lane_trusted(&st))
-		lane_errx(EXIT_CONFIG, "job script %s: not a regular file owned "
-		    "by root or uid %ld and closed to group and world writes",
+		lane_errx(EXIT_CONFIG, "job script %s: not a regular file "
+		    "owned by root or uid %ld and closed to group and world "
+		    "writes",
 		    c->script, (long)getuid());
 	if (c->spool[0] == '\0') {
 		const char *home = getenv("HOME");
@@ -194,8 +195,8 @@ make_spool(const char *spool)
 	/* The task files are read by the job: nobody else may reach them. */
 	if (lstat(path, &st) == -1 || !S_ISDIR(st.st_mode) ||
 	    st.st_uid != getuid() || (st.st_mode & 077) != 0)
-		lane_errx(EXIT_SPOOL, "spool %s: must be a directory of uid %ld "
-		    "with mode 0700", path, (long)getuid());
+		lane_errx(EXIT_SPOOL, "spool %s: must be a directory of uid "
+		    "%ld with mode 0700", path, (long)getuid());
 }
 
 static void
@@ -489,9 +490,8 @@ finish(const struct job_state *js, int sig)
 	copy_tail("err", STDERR_FILENO);
 	cleanup();
 	if (sig != 0) {
-		lane_warnx("job %s cancelled (%s); JobState=%s", jobid,
-		    sig == SIGTERM ? "SIGTERM" : "signal", js->state[0] != '\0' ?
-		    js->state : "unknown");
+		lane_warnx("job %s cancelled on signal %d; JobState=%s",
+		    jobid, sig, js->state[0] != '\0' ? js->state : "unknown");
 		lane_reraise(sig);
 	}
 	if (strcmp(js->state, "COMPLETED") == 0)
@@ -528,7 +528,8 @@ cancel_job(int sig)
 		r = job_state(&js);
 		if (r == 1 || (r == 0 && job_ended(&js)))
 			break;
-		if (!escalated && lane_mono_ms() - start >= CANCEL_ESCALATE_MS) {
+		if (!escalated &&
+		    lane_mono_ms() - start >= CANCEL_ESCALATE_MS) {
 			cancel(1);
 			escalated = 1;
 		}
@@ -608,7 +609,8 @@ main(int argc, char *argv[])
 	spool_path(path, sizeof path, "task");
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
 	    O_NOFOLLOW, 0600)) == -1 ||
-	    lane_write_all(fd, task, (size_t)tasklen) == -1 || close(fd) == -1) {
+	    lane_write_all(fd, task, (size_t)tasklen) == -1 ||
+	    close(fd) == -1) {
 		r = errno;
 		cleanup();
 		lane_errx(EXIT_SPOOL, "%s: %s", path, strerror(r));

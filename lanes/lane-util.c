@@ -48,7 +48,8 @@ lane_escape(char *dst, size_t dstlen, const char *s, size_t len)
 
 		/* A newline or escape sequence could forge a log line. */
 		if (c < 0x20 || c >= 0x7f || c == '\\' || c == '"')
-			n += (size_t)snprintf(dst + n, dstlen - n, "\\x%02x", c);
+			n += (size_t)snprintf(dst + n, dstlen - n, "\\x%02x",
+			    c);
 		else
 			dst[n++] = (char)c;
 	}

@@ -195,7 +195,8 @@ test_argv_and_task_exact(void **state)
 		assert_int_equal(len, strlen(task));
 		assert_memory_equal(in, task, len);
 		argv = recorded(v, "argv", NULL);
-		assert_string_equal(argv, LAB_USER "\n" LAB_REPO "\n--max\n50\n");
+		assert_string_equal(argv,
+		    LAB_USER "\n" LAB_REPO "\n--max\n50\n");
 		envs = recorded(v, "env", NULL);
 		assert_non_null(strstr(envs, "\nUSER=" LAB_USER "\n"));
 		assert_non_null(strstr(envs, "DISPATCH_REPO=" LAB_REPO "\n"));
@@ -284,9 +285,9 @@ test_unknown_host_key_refused(void **state)
 	snprintf(other, sizeof other, "%s/other", lab);
 	lab_sh("mkdir -p -m 0700 '%s/keys' && cp -p '%s/keys/%s' '%s/keys/' && "
 	    "ssh-keygen -q -t ed25519 -N '' -f '%s/fake' && "
-	    "printf '[127.0.0.1]:%d %%s\\n' \"$(cut -d' ' -f1,2 '%s/fake.pub')\""
-	    " > '%s/known_hosts'", other, sshdir, LAB_USER, other, other, port,
-	    other, other);
+	    "printf '[127.0.0.1]:%d %%s\\n' "
+	    "\"$(cut -d' ' -f1,2 '%s/fake.pub')\" > '%s/known_hosts'", other,
+	    sshdir, LAB_USER, other, other, port, other, other);
 	s = start_server(other, NULL);
 	r = lab_dispatch_wait(s, "hello", 20000, NULL, 0);
 	v = result_struct(r);
