@@ -594,6 +594,8 @@ main(int argc, char *argv[])
 		lane_errx(EXIT_USAGE, "cannot read the task from stdin, or it "
 		    "is longer than %u bytes", (unsigned)MAX_TASK_BYTES);
 
+	/* From here on a signal must not leave a job or files behind. */
+	lane_catch_signals();
 	make_spool(c.spool);
 	r = snprintf(jobdir, sizeof jobdir, "%s/%s", c.spool, handle);
 	if (r < 0 || (size_t)r >= sizeof jobdir - 16) {
@@ -617,7 +619,11 @@ main(int argc, char *argv[])
 	}
 	free(task);
 
-	lane_catch_signals();
+	/* Nothing is submitted once the server has asked us to end. */
+	if (lane_signalled) {
+		cleanup();
+		lane_reraise(lane_signalled);
+	}
 	submit(&c, &a);
 	if (lane_signalled)
 		cancel_job(lane_signalled);

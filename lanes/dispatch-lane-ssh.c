@@ -208,16 +208,15 @@ int
 main(int argc, char *argv[])
 {
 	static struct lane_vec	 sargv, env;
+	static char		 task[MAX_TASK_BYTES + 1];
 	struct lane_args	 a;
 	const char		*dir;
-	static char		 task[MAX_TASK_BYTES + 1];
 	char			 err[512], key[PATH_MAX], known[PATH_MAX];
-	ssize_t			 n;
-	int			 in[2];
 	unsigned long		 port;
 	size_t			 i;
+	ssize_t			 n;
 	pid_t			 pid;
-	int			 r, status;
+	int			 in[2], r, status;
 
 	lane_init("dispatch-lane-ssh");
 	umask(077);
