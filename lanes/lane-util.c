@@ -163,7 +163,7 @@ void
 lane_vec_add(struct lane_vec *vec, const char *s)
 {
 	if (vec->n >= LANE_MAX_ARGV)
-		lane_errx(70, "internal error: argument vector full");
+		lane_errx(71, "internal error: argument vector full");
 	vec->v[vec->n++] = xstrdup(s);
 	vec->v[vec->n] = NULL;
 }
@@ -313,7 +313,7 @@ lane_status(int st)
 		return (WEXITSTATUS(st));
 	if (WIFSIGNALED(st))
 		return (128 + WTERMSIG(st));
-	return (70);
+	return (71);
 }
 
 static void
