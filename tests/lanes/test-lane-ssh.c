@@ -48,6 +48,10 @@ static const char fake_program[] =
     "\techo $! > \"$d/silent.child\"\n"
     "\techo $$ > \"$d/silent.pid\"\n"
     "\twhile :; do sleep 1; done ;;\n"
+    "stubborn)\n"
+    "\ttrap '' TERM\n"
+    "\techo $$ > \"$d/stubborn.pid\"\n"
+    "\twhile :; do sleep 1; done ;;\n"
     "\"exit \"*)\n"
     "\techo \"pid=$$\"\n"
     "\techo \"failing on purpose\" >&2\n"
@@ -335,32 +339,48 @@ test_timeout_ends_remote_work(void **state)
 {
 	struct srv	*s = start_server(NULL, "2");
 	struct json_object *r, *v;
-	char		 h[64];
-	pid_t		 pid, child;
-	long long	 t0, t;
+	char		 h[2][64];
+	pid_t		 pid, child, stubborn;
+	long long	 t0, t, ts = -1;
+	int		 i;
 
+	/* One that writes nothing, one that also ignores SIGTERM. */
 	t0 = lab_ms();
-	h[0] = '\0';
-	snprintf(h, sizeof h, "%s", dispatch_ok(s, LAB_USER, LAB_REPO,
+	snprintf(h[0], sizeof h[0], "%s", dispatch_ok(s, LAB_USER, LAB_REPO,
 	    "silent"));
+	snprintf(h[1], sizeof h[1], "%s", dispatch_ok(s, LAB_USER, LAB_REPO,
+	    "stubborn"));
 	pid = read_pid("silent.pid", 5000);
 	child = read_pid("silent.child", 5000);
-	assert_true(pid > 1 && child > 1);
-	assert_true(pid_alive(pid) && pid_alive(child));
+	stubborn = read_pid("stubborn.pid", 5000);
+	assert_true(pid > 1 && child > 1 && stubborn > 1);
+	assert_true(pid_alive(pid) && pid_alive(child) && pid_alive(stubborn));
 	/* By pid, on the lane host's side, while the server still waits. */
-	while ((pid_alive(pid) || pid_alive(child)) && lab_ms() - t0 < 10000)
+	while ((pid_alive(pid) || pid_alive(child)) && lab_ms() - t0 < 10000) {
+		if (ts == -1 && !pid_alive(stubborn))
+			ts = lab_ms() - t0;
 		sleep_ms(10);
+	}
 	t = lab_ms() - t0;
-	print_message("remote work ended %lld ms after the dispatch "
-	    "(DISPATCH_TIMEOUT=2)\n", t);
+	while (pid_alive(stubborn) && lab_ms() - t0 < 10000)
+		sleep_ms(10);
+	if (ts == -1)
+		ts = lab_ms() - t0;
+	print_message("remote work ended %lld ms after the dispatch, one that "
+	    "ignores SIGTERM %lld ms (DISPATCH_TIMEOUT=2)\n", t, ts);
 	assert_false(pid_alive(pid));
 	assert_false(pid_alive(child));
+	assert_false(pid_alive(stubborn));
 	assert_true(t < 3500);
-	r = wait_final(s, h, 20000);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "timed_out");
-	assert_string_equal(jget_str(v, "signal"), "SIGTERM");
-	json_object_put(r);
+	/* The receiver's grace between SIGTERM and SIGKILL is 2 s. */
+	assert_true(ts > 3500 && ts < 5500);
+	for (i = 0; i < 2; i++) {
+		r = wait_final(s, h[i], 20000);
+		v = result_struct(r);
+		assert_string_equal(jget_str(v, "status"), "timed_out");
+		assert_string_equal(jget_str(v, "signal"), "SIGTERM");
+		json_object_put(r);
+	}
 	assert_int_equal(lab_audit_verify(s), 0);
 	srv_free(s);
 }
