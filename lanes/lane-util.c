@@ -289,6 +289,15 @@ lane_wait_or_signal(pid_t pid, int *status, int timeout_ms)
 		pfd[1].fd = sigpipe_fds[0];
 		pfd[1].events = POLLIN;
 		r = poll(pfd, sigpipe_fds[0] == -1 ? 1 : 2, timeout_ms);
+		/*
+		 * A signal and the child's exit can come together (a group
+		 * kill ends both): poll then reports the pidfd and the handler
+		 * runs on its return.  The signal decides.
+		 */
+		if (lane_signalled) {
+			r = 1;
+			break;
+		}
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)

@@ -7,12 +7,17 @@
 #include <netinet/in.h>
 
 #include <arpa/inet.h>
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "tests/lanes/lab.h"
 
@@ -124,4 +129,24 @@ lab_dispatch_wait(struct srv *s, const char *task, int timeout_ms,
 	if (handle != NULL)
 		snprintf(handle, handlelen, "%s", h);
 	return (wait_final(s, h, timeout_ms));
+}
+
+struct json_object *
+lab_expect(struct json_object *r, const char *status)
+{
+	struct json_object	*v = result_struct(r);
+	const char		*st = jget_str(v, "status");
+
+	if (st == NULL || strcmp(st, status) != 0)
+		fail_msg("want status %s, got %s", status, r != NULL ?
+		    json_object_to_json_string(r) : "no answer");
+	return (v);
+}
+
+const char *
+lab_str(struct json_object *v, const char *key)
+{
+	const char	*s = jget_str(v, key);
+
+	return (s != NULL ? s : "(null)");
 }

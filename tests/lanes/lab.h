@@ -30,6 +30,13 @@ int		 lab_free_port(void);
 int		 lab_audit_verify(struct srv *);
 /* Milliseconds on the monotonic clock. */
 long long	 lab_ms(void);
+/*
+ * The view of a dispatch_result answer, failing the test with the whole
+ * answer unless its status is this one.
+ */
+struct json_object *lab_expect(struct json_object *, const char *);
+/* A string member, or "(null)": a failed check, never a crash. */
+const char	*lab_str(struct json_object *, const char *);
 /* Dispatch org/repo/task and wait for the end; the dispatch_result. */
 struct json_object *lab_dispatch_wait(struct srv *, const char *, int,
 		    char *, size_t);

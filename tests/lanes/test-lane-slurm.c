@@ -181,16 +181,14 @@ test_job_named_by_handle(void **state)
 	long		 job;
 
 	r = lab_dispatch_wait(s, task, 30000, h, sizeof h);
-	v = result_struct(r);
-	if (strcmp(jget_str(v, "status"), "succeeded") != 0)
-		fail_msg("%s", json_object_to_json_string(v));
+	v = lab_expect(r, "succeeded");
 	snprintf(want, sizeof want, "name=%s", h);
-	assert_non_null(strstr(jget_str(v, "detail"), want));
-	assert_non_null(strstr(jget_str(v, "detail"), "done: build it;"));
+	assert_non_null(strstr(lab_str(v, "detail"), want));
+	assert_non_null(strstr(lab_str(v, "detail"), "done: build it;"));
 	/* Slurm's own record: the job bears the handle, and completed. */
 	snprintf(want, sizeof want, "%s COMPLETED", h);
 	assert_string_equal(job_field(h, "%j %T"), want);
-	p = strstr(jget_str(v, "detail"), "job=");
+	p = strstr(lab_str(v, "detail"), "job=");
 	assert_non_null(p);
 	job = strtol(p + 4, NULL, 10);
 	snprintf(path, sizeof path, "%s/%ld.stdin", rec, job);
@@ -224,10 +222,9 @@ test_failing_job_is_failed(void **state)
 	struct json_object *r, *v;
 
 	r = lab_dispatch_wait(s, "exit 3", 30000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
+	v = lab_expect(r, "failed");
 	assert_int_equal(jget_int(v, "returncode"), 3);
-	assert_non_null(strstr(jget_str(v, "detail"), "failing on purpose"));
+	assert_non_null(strstr(lab_str(v, "detail"), "failing on purpose"));
 	json_object_put(r);
 	assert_int_equal(spool_entries(), 0);
 	assert_int_equal(lab_audit_verify(s), 0);
@@ -247,9 +244,8 @@ test_timeout_cancels_job(void **state)
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, LAB_USER, LAB_REPO,
 	    "trap-term"));
 	r = wait_final(s, h, 30000);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "timed_out");
-	print_message("detail: %s\n", jget_str(v, "detail"));
+	v = lab_expect(r, "timed_out");
+	print_message("detail: %s\n", lab_str(v, "detail"));
 	json_object_put(r);
 	snprintf(path, sizeof path, "%s/trap.child", rec);
 	if ((buf = read_file(path, NULL)) != NULL) {
@@ -286,10 +282,9 @@ test_unknown_partition(void **state)
 	struct json_object *r, *v;
 
 	r = lab_dispatch_wait(s, "hello", 30000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
+	v = lab_expect(r, "failed");
 	assert_int_equal(jget_int(v, "returncode"), 68);
-	assert_non_null(strstr(jget_str(v, "detail"),
+	assert_non_null(strstr(lab_str(v, "detail"),
 	    "unknown partition 'nope'"));
 	json_object_put(r);
 	assert_int_equal(spool_entries(), 0);
@@ -303,10 +298,9 @@ test_rejected_submission(void **state)
 	struct json_object *r, *v;
 
 	r = lab_dispatch_wait(s, "hello", 30000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
+	v = lab_expect(r, "failed");
 	assert_int_equal(jget_int(v, "returncode"), 65);
-	assert_non_null(strstr(jget_str(v, "detail"), "submission rejected: "
+	assert_non_null(strstr(lab_str(v, "detail"), "submission rejected: "
 	    "Batch job submission failed: Requested time limit is invalid"));
 	json_object_put(r);
 	assert_int_equal(spool_entries(), 0);
@@ -324,14 +318,13 @@ test_slurmctld_down(void **state)
 	    lab_script("slurm-lab.sh"), lab), 0);
 	s = start_server(NULL, NULL);
 	r = lab_dispatch_wait(s, "hello", 30000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
-	print_message("detail: %s\n", jget_str(v, "detail"));
+	v = lab_expect(r, "failed");
+	print_message("detail: %s\n", lab_str(v, "detail"));
 	assert_int_equal(jget_int(v, "returncode"), 69);
-	assert_non_null(strstr(jget_str(v, "detail"),
+	assert_non_null(strstr(lab_str(v, "detail"),
 	    "Slurm is unavailable: "));
 	/* One line. */
-	nl = strchr(jget_str(v, "detail"), '\n');
+	nl = strchr(lab_str(v, "detail"), '\n');
 	assert_true(nl == NULL || nl[1] == '\0');
 	json_object_put(r);
 	assert_int_equal(spool_entries(), 0);

@@ -160,7 +160,7 @@ start_server(const char *dir, const char *timeout)
 static char *
 recorded(struct json_object *v, const char *what, size_t *lenp)
 {
-	const char	*detail = jget_str(v, "detail"), *p;
+	const char	*detail = lab_str(v, "detail"), *p;
 	char		 path[400];
 
 	if (detail == NULL || (p = strstr(detail, "pid=")) == NULL)
@@ -190,10 +190,7 @@ test_argv_and_task_exact(void **state)
 		const char *task = i < 2 ? tasks[i] : big;
 
 		r = lab_dispatch_wait(s, task, 20000, NULL, 0);
-		v = result_struct(r);
-		if (strcmp(jget_str(v, "status"), "succeeded") != 0)
-			fail_msg("task %zu: %s", i,
-			    json_object_to_json_string(v));
+		v = lab_expect(r, "succeeded");
 		in = recorded(v, "stdin", &len);
 		assert_non_null(in);
 		assert_int_equal(len, strlen(task));
@@ -223,13 +220,12 @@ test_exit_status_comes_back(void **state)
 	struct json_object *r, *v;
 
 	r = lab_dispatch_wait(s, "exit 3", 20000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
+	v = lab_expect(r, "failed");
 	assert_int_equal(jget_int(v, "returncode"), 3);
-	assert_non_null(strstr(jget_str(v, "detail"), "failing on purpose"));
+	assert_non_null(strstr(lab_str(v, "detail"), "failing on purpose"));
 	json_object_put(r);
 	r = lab_dispatch_wait(s, "exit 0", 20000, NULL, 0);
-	assert_string_equal(jget_str(result_struct(r), "status"), "succeeded");
+	(void)lab_expect(r, "succeeded");
 	json_object_put(r);
 	assert_int_equal(lab_audit_verify(s), 0);
 	srv_free(s);
@@ -294,10 +290,9 @@ test_unknown_host_key_refused(void **state)
 	    sshdir, LAB_USER, other, other, port, other, other);
 	s = start_server(other, NULL);
 	r = lab_dispatch_wait(s, "hello", 20000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
+	v = lab_expect(r, "failed");
 	assert_int_equal(jget_int(v, "returncode"), 255);
-	assert_non_null(strstr(jget_str(v, "detail"),
+	assert_non_null(strstr(lab_str(v, "detail"),
 	    "Host key verification failed"));
 	json_object_put(r);
 
@@ -305,10 +300,9 @@ test_unknown_host_key_refused(void **state)
 	snprintf(cmd, sizeof cmd, "%s/known_hosts", other);
 	write_file(cmd, "");
 	r = lab_dispatch_wait(s, "hello", 20000, NULL, 0);
-	v = result_struct(r);
-	assert_string_equal(jget_str(v, "status"), "failed");
+	v = lab_expect(r, "failed");
 	assert_int_equal(jget_int(v, "returncode"), 67);
-	assert_non_null(strstr(jget_str(v, "detail"), "no known host key"));
+	assert_non_null(strstr(lab_str(v, "detail"), "no known host key"));
 	json_object_put(r);
 	assert_int_equal(count_files(rec), before);
 	assert_int_equal(lab_audit_verify(s), 0);
@@ -376,9 +370,10 @@ test_timeout_ends_remote_work(void **state)
 	assert_true(ts > 3500 && ts < 5500);
 	for (i = 0; i < 2; i++) {
 		r = wait_final(s, h[i], 20000);
-		v = result_struct(r);
-		assert_string_equal(jget_str(v, "status"), "timed_out");
-		assert_string_equal(jget_str(v, "signal"), "SIGTERM");
+		v = lab_expect(r, "timed_out");
+		if (strcmp(lab_str(v, "signal"), "SIGTERM") != 0)
+			fail_msg("dispatch %d: %s", i,
+			    json_object_to_json_string(v));
 		json_object_put(r);
 	}
 	assert_int_equal(lab_audit_verify(s), 0);
