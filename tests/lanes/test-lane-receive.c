@@ -1,10 +1,22 @@
 /*
  * dispatch-lane-receive's parsers against tables: every remote command
  * it must accept or refuse, its configuration file, and the escaping of
- * untrusted text in its log lines.
+ * untrusted text in its log lines; and, as root, the lines the real
+ * program sends to syslog, caught on a /dev/log of a private mount
+ * namespace.
  */
 #include "config.h"
 
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -187,6 +200,143 @@ test_escape(void **state)
 	assert_null(strchr(buf, '\n'));
 }
 
+/*
+ * Run the receiver with cmd and task in a private mount namespace whose
+ * /dev is a fresh tmpfs holding our own /dev/log; return the datagrams it
+ * sent there, one per line, or NULL if this cannot be done here.
+ */
+static char *
+syslog_of(const char *cmd, const char *task, size_t tasklen,
+    const char *conf)
+{
+	static char		 lines[8192];
+	struct sockaddr_un	 sun;
+	const char		*build = getenv("TEST_BUILDDIR");
+	char			 bin[1024], buf[2048];
+	int			 out[2], in[2], fd, st;
+	ssize_t			 n;
+	size_t			 len = 0;
+	pid_t			 pid, rpid;
+
+	snprintf(bin, sizeof bin, "%s/dispatch-lane-receive",
+	    build != NULL ? build : ".");
+	if (pipe(out) == -1)
+		return (NULL);
+	if ((pid = fork()) == 0) {
+		close(out[0]);
+		if (unshare(CLONE_NEWNS) == -1 ||
+		    mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1 ||
+		    mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") == -1 ||
+		    mknod("/dev/null", S_IFCHR | 0666, makedev(1, 3)) == -1)
+			_exit(77);
+		memset(&sun, 0, sizeof sun);
+		sun.sun_family = AF_UNIX;
+		strcpy(sun.sun_path, "/dev/log");
+		if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1 ||
+		    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1 ||
+		    pipe(in) == -1)
+			_exit(99);
+		if ((rpid = fork()) == 0) {
+			dup2(in[0], 0);
+			close(in[1]);
+			if ((st = open("/dev/null", O_WRONLY)) != -1) {
+				dup2(st, 1);
+				dup2(st, 2);
+			}
+			if (cmd != NULL)
+				setenv("SSH_ORIGINAL_COMMAND", cmd, 1);
+			else
+				unsetenv("SSH_ORIGINAL_COMMAND");
+			setenv("SSH_CONNECTION", "192.0.2.1 5555 127.0.0.1 22",
+			    1);
+			execl(bin, "dispatch-lane-receive", "-f", conf,
+			    (char *)NULL);
+			_exit(98);
+		}
+		close(in[0]);
+		if (write(in[1], task, tasklen) != (ssize_t)tasklen)
+			_exit(99);
+		close(in[1]);
+		waitpid(rpid, &st, 0);
+		/* Every datagram is queued on our socket by now. */
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		while ((n = recv(fd, buf, sizeof buf - 1, 0)) > 0) {
+			buf[n] = '\n';
+			if (write(out[1], buf, (size_t)n + 1) != n + 1)
+				_exit(99);
+		}
+		_exit(0);
+	}
+	close(out[1]);
+	while (len < sizeof lines - 1 &&
+	    (n = read(out[0], lines + len, sizeof lines - 1 - len)) > 0)
+		len += (size_t)n;
+	lines[len] = '\0';
+	close(out[0]);
+	waitpid(pid, &st, 0);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return (NULL);
+	return (lines);
+}
+
+static void
+test_syslog_lines(void **state)
+{
+	char	 dir[] = "/tmp/dispatch-lane-syslog.XXXXXX", conf[128], *l;
+	FILE	*f;
+	int	 n;
+
+	if (geteuid() != 0 || mkdtemp(dir) == NULL) {
+		if (getenv("CI") != NULL && strcmp(getenv("CI"), "true") == 0)
+			fail_msg("CI=true: the syslog test needs root");
+		print_message("not root: no private /dev/log, skipped\n");
+		skip();
+	}
+	snprintf(conf, sizeof conf, "%s/conf", dir);
+	assert_non_null(f = fopen(conf, "w"));
+	fprintf(f, "program /bin/true\n");
+	fclose(f);
+	chmod(conf, 0644);
+
+	/* Refused: one line, LOG_AUTHPRIV|LOG_WARNING, the command escaped. */
+	l = syslog_of("sh -c \"id\"\nforged: accepted user=root", "t", 1,
+	    conf);
+	if (l == NULL) {
+		unlink(conf);
+		rmdir(dir);
+		if (getenv("CI") != NULL && strcmp(getenv("CI"), "true") == 0)
+			fail_msg("CI=true: no private mount namespace");
+		print_message("no private mount namespace here, skipped\n");
+		skip();
+	}
+	for (n = 0; l[n] != '\0'; n++)
+		;
+	assert_non_null(strstr(l, "<84>"));
+	assert_non_null(strstr(l, "dispatch-lane-receive["));
+	assert_non_null(strstr(l, "refused user=root from=192.0.2.1 "
+	    "command=\"sh -c \\x22id\\x22\\x0aforged: accepted user=root\": "
+	    "command holds a control or non-ASCII byte"));
+	assert_ptr_equal(strchr(l, '\n'), l + n - 1);	/* one line */
+
+	/* Accepted, then done: two lines at LOG_AUTHPRIV|LOG_INFO. */
+	l = syslog_of("dispatch nash --max 5", "the task", 9, conf);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "<86>"));
+	assert_non_null(strstr(l, "accepted user=root from=192.0.2.1 "
+	    "repo=nash max=5 pid="));
+	assert_non_null(strstr(l, "done user=root repo=nash pid="));
+	assert_non_null(strstr(l, " status=0\n"));
+	assert_null(strstr(l, "the task"));
+
+	/* A shell request. */
+	l = syslog_of(NULL, "", 0, conf);
+	assert_non_null(l);
+	assert_non_null(strstr(l, "refused user=root from=192.0.2.1 "
+	    "command=\"(none)\": no command"));
+	unlink(conf);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -195,6 +345,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_conf),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_syslog_lines),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
