@@ -7,7 +7,8 @@
 #       dispatch-lane-ssh reads from LANE_SSH_DIR.
 #   sshd-lab.sh stop DIR
 # DIR must pass sshd's StrictModes: every component owned by root and not
-# group or world writable (so not beneath /tmp).
+# group or world writable (so not beneath /tmp).  The lane user is made
+# if missing (a system account, no home, shell /bin/sh) and left in place.
 set -u
 cmd=$1 D=$2
 
