@@ -102,10 +102,18 @@ lab_free_port(void)
 	return (port);
 }
 
-/* The one place that names the audit tool's command line. */
+/*
+ * The one place that names the audit tool's command line: the program
+ * in DISPATCH_MCP_AUDIT_BIN if the build names one (dispatch-mcp-audit
+ * verify), else the server's own "dispatch-mcp audit verify".
+ */
 int
 lab_audit_verify(struct srv *s)
 {
+	const char	*tool = getenv("DISPATCH_MCP_AUDIT_BIN");
+
+	if (tool != NULL && tool[0] != '\0')
+		return (lab_sh("'%s' verify '%s' >/dev/null", tool, s->audit));
 	return (lab_sh("'%s' audit verify '%s' >/dev/null", bin_path(),
 	    s->audit));
 }
