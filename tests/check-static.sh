@@ -6,7 +6,7 @@ build=${TEST_BUILDDIR:-.}
 command -v cppcheck >/dev/null 2>&1 || { echo "cppcheck missing"; exit 77; }
 command -v clang-tidy >/dev/null 2>&1 || { echo "clang-tidy missing"; exit 77; }
 cd "$src" || exit 99
-files="common/*.c broker/*.c frontend/*.c spawner/*.c audit/*.c dispatch-mcp.c"
+files="common/*.c broker/*.c frontend/*.c spawner/*.c audit/*.c lanes/*.c dispatch-mcp.c"
 rc=0 passed=0 failed=0
 
 queue=$(echo '#include <sys/queue.h>' | cpp -H -o /dev/null 2>&1 |
