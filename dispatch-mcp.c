@@ -82,6 +82,29 @@ print_lane_argv(const struct lane_policy *p)
 	    "TASK, then EOF");
 }
 
+/*
+ * A target: where it dispatches, and what the shipped lanes make of it
+ * (they are known by name; any other program is shown by its argv).
+ */
+static void
+print_target(const struct lane_policy *p, const struct target *t)
+{
+	const char	*host = t->host[0] != '\0' ? t->host : p->host;
+	const char	*base = strrchr(p->program, '/');
+
+	base = base != NULL ? base + 1 : p->program;
+	printf("target:         %s/%s -> %s, host %s%s\n", t->org, t->repo,
+	    t->github, host, t->host[0] != '\0' ? "" : " (DISPATCH_SSH_HOST)");
+	if (strcmp(base, "dispatch-lane-ssh") == 0)
+		printf("  over ssh:     %s@%s, remote command \"dispatch %s "
+		    "--max %u\", the task on stdin\n", t->org, host, t->repo,
+		    p->max_iterations);
+	else if (strcmp(base, "dispatch-lane-slurm") == 0)
+		printf("  on Slurm:     sbatch --job-name=HANDLE, the partition, "
+		    "account, time and script of lane-slurm.conf (--host %s "
+		    "is not used)\n", host);
+}
+
 /* The names of the variables a lane gets, from the spawner's policy. */
 static void
 print_lane_env(const struct lane_policy *p)
@@ -134,8 +157,7 @@ check_config(const struct config *conf, const struct lane_policy *policy)
 		printf("targets:        none (every dispatch will be refused)\n");
 	}
 	for (i = 0; i < al.ntargets; i++)
-		printf("target:         %s/%s -> %s\n", al.targets[i].org,
-		    al.targets[i].repo, al.targets[i].github);
+		print_target(policy, &al.targets[i]);
 	allowlist_free(&al);
 	return (rc);
 }

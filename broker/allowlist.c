@@ -26,16 +26,38 @@ static struct {
 	long	mtime_ns;
 } logged;
 
-static int
-has_org(const struct allowlist *al, const char *org)
+static const struct org *
+find_org(const struct allowlist *al, const char *org)
 {
 	size_t	i;
 
 	for (i = 0; i < al->norgs; i++) {
-		if (strcmp(al->orgs[i], org) == 0)
-			return (1);
+		if (strcmp(al->orgs[i].name, org) == 0)
+			return (&al->orgs[i]);
 	}
-	return (0);
+	return (NULL);
+}
+
+/*
+ * An optional "host" member: absent is fine (1, host empty), a valid
+ * host name or address is copied (1), anything else is refused (0).
+ */
+static int
+get_host(struct json_object *entry, char *host, size_t len)
+{
+	struct json_object	*h;
+
+	host[0] = '\0';
+	if (!json_object_is_type(entry, json_type_object) ||
+	    !json_object_object_get_ex(entry, "host", &h))
+		return (1);
+	if (!json_object_is_type(h, json_type_string) ||
+	    !is_valid_host(json_object_get_string(h),
+	    (size_t)json_object_get_string_len(h)) ||
+	    (size_t)json_object_get_string_len(h) >= len)
+		return (0);
+	strlcpy(host, json_object_get_string(h), len);
+	return (1);
 }
 
 static void
@@ -55,6 +77,7 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 {
 	struct json_tokener	*tok;
 	struct json_object	*root, *orgs, *repos, *org, *gh;
+	const struct org	*o;
 	enum json_tokener_error	 jerr;
 	enum jsonv_result	 res;
 	struct jsonv		 jv;
@@ -107,13 +130,19 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 		if (n > 0)
 			al->orgs = xcalloc(n, sizeof *al->orgs);
 		json_object_object_foreach(orgs, okey, oval) {
-			(void)oval;
+			struct org	*no = &al->orgs[al->norgs];
+
 			if (!is_valid_name(okey, strlen(okey))) {
 				skip(noisy, path, okey, "not a valid org name");
 				continue;
 			}
-			strlcpy(al->orgs[al->norgs++], okey,
-			    sizeof al->orgs[0]);
+			if (!get_host(oval, no->host, sizeof no->host)) {
+				skip(noisy, path, okey, "\"host\" is not a host "
+				    "name or address");
+				continue;
+			}
+			strlcpy(no->name, okey, sizeof no->name);
+			al->norgs++;
 		}
 	}
 	if (json_object_object_get_ex(root, "repos", &repos) &&
@@ -134,11 +163,20 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 			}
 			if (!json_object_object_get_ex(rval, "org", &org) ||
 			    !json_object_is_type(org, json_type_string) ||
-			    !has_org(al, json_object_get_string(org))) {
+			    (o = find_org(al, json_object_get_string(org))) ==
+			    NULL) {
 				skip(noisy, path, rkey,
 				    "its org is not declared in \"orgs\"");
 				continue;
 			}
+			if (!get_host(rval, t->host, sizeof t->host)) {
+				skip(noisy, path, rkey, "\"host\" is not a host "
+				    "name or address");
+				continue;
+			}
+			/* The repo's own host, else its org's. */
+			if (t->host[0] == '\0')
+				strlcpy(t->host, o->host, sizeof t->host);
 			ghs = rkey;
 			if (json_object_object_get_ex(rval, "github", &gh)) {
 				if (!json_object_is_type(gh, json_type_string) ||
@@ -254,7 +292,7 @@ allowlist_resolve(const struct allowlist *al, const char *orguser,
 			snprintf(err + off, errlen - off, "])");
 		return (NULL);
 	}
-	if (!has_org(al, orguser)) {
+	if (find_org(al, orguser) == NULL) {
 		snprintf(err, errlen, "unknown orguser '%s': not declared in "
 		    "the dispatch allowlist", orguser);
 		return (NULL);

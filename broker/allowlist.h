@@ -15,10 +15,16 @@ struct target {
 	char	repo[MAX_NAME_BYTES + 1];
 	char	org[MAX_NAME_BYTES + 1];
 	char	github[MAX_GITHUB_BYTES + 1];
+	char	host[MAX_HOST_BYTES + 1];	/* "": DISPATCH_SSH_HOST */
+};
+
+struct org {
+	char	name[MAX_NAME_BYTES + 1];
+	char	host[MAX_HOST_BYTES + 1];	/* its repos' default */
 };
 
 struct allowlist {
-	char		(*orgs)[MAX_NAME_BYTES + 1];
+	struct org	 *orgs;
 	size_t		  norgs;
 	struct target	 *targets;
 	size_t		  ntargets;

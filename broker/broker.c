@@ -272,6 +272,7 @@ decide(struct spawn_order *o, char *err, size_t errlen)
 		return (-1);
 	}
 	strlcpy(o->github, t->github, sizeof o->github);
+	strlcpy(o->host, t->host, sizeof o->host);
 	allowlist_free(&al);
 	if (nrunning >= start->conf->max_running) {
 		snprintf(err, errlen, "busy: %u dispatches are running, the "

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "names.h"
 #include "util.h"
 
 /* Used when PATH is unset, and the only PATH a lane ever sees. */
@@ -36,38 +37,11 @@ home_dir(void)
 int
 config_parse_host(const char *s, char *out, size_t outlen)
 {
-	unsigned char	addr[16];
-	size_t		len = strlen(s), i, label = 0;
+	size_t	len = strlen(s);
 
-	if (len == 0 || len > MAX_HOST_BYTES || len >= outlen)
+	if (len >= outlen || !is_valid_host(s, len))
 		return (-1);
-	/* A leading dash would be read by ssh as an option. */
-	if (s[0] == '-')
-		return (-1);
-	if (inet_pton(AF_INET, s, addr) == 1 ||
-	    inet_pton(AF_INET6, s, addr) == 1) {
-		strlcpy(out, s, outlen);
-		return (0);
-	}
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '.') {
-			if (label == 0 || s[i - 1] == '-')
-				return (-1);
-			label = 0;
-			continue;
-		}
-		if (!isascii(c) || !(isalnum(c) || c == '-'))
-			return (-1);
-		if (label == 0 && c == '-')
-			return (-1);
-		if (++label > 63)
-			return (-1);
-	}
-	if (label == 0 || s[len - 1] == '-')
-		return (-1);
-	strlcpy(out, s, outlen);
+	memcpy(out, s, len + 1);
 	return (0);
 }
 

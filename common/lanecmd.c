@@ -100,7 +100,7 @@ lane_cmd_build(struct lane_cmd *c, const struct lane_policy *p,
 	if (p->task_arg)
 		c->argv[ac++] = put(c, NULL, o->task, o->task_len);
 	c->argv[ac++] = PUTS(c, "--host");
-	c->argv[ac++] = PUTS(c, p->host);
+	c->argv[ac++] = PUTS(c, o->host[0] != '\0' ? o->host : p->host);
 	c->argv[ac++] = PUTS(c, "--max");
 	c->argv[ac++] = PUTS(c, max);
 	c->argv[ac] = NULL;

@@ -1,6 +1,9 @@
 /* The syntax of names and handles, with nothing to report but yes or no. */
 #include "config.h"
 
+#include <arpa/inet.h>
+
+#include <ctype.h>
 #include <string.h>
 
 #include "bounds.h"
@@ -53,4 +56,39 @@ check_github(const char *s, size_t len)
 		return (-1);
 	return (is_valid_name(slash + 1, len - (size_t)(slash - s) - 1) ?
 	    0 : -1);
+}
+
+/*
+ * A host name (RFC 1123 labels) or an IPv4 or IPv6 address, as --host
+ * and the allowlist carry it.  A leading dash would be read by ssh as an
+ * option, so no label may start with one.
+ */
+int
+is_valid_host(const char *s, size_t len)
+{
+	unsigned char	addr[16];
+	char		buf[MAX_HOST_BYTES + 1];
+	size_t		i, label = 0;
+
+	if (len == 0 || len > MAX_HOST_BYTES || memchr(s, '\0', len) != NULL)
+		return (0);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, addr) == 1 ||
+	    inet_pton(AF_INET6, buf, addr) == 1)
+		return (1);
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return (0);
+			label = 0;
+			continue;
+		}
+		if (!isascii(c) || !(isalnum(c) || c == '-') ||
+		    (label == 0 && c == '-') || ++label > 63)
+			return (0);
+	}
+	return (label != 0 && s[len - 1] != '-');
 }

@@ -9,5 +9,7 @@ int	is_valid_name(const char *, size_t);
 int	check_handle(const char *, size_t);
 /* "owner/name" or "name", each part a valid name. */
 int	check_github(const char *, size_t);
+/* A host name or an IP address, with no leading dash anywhere. */
+int	is_valid_host(const char *, size_t);
 
 #endif

@@ -275,6 +275,7 @@ proto_spawn(struct ipc_msg *m, uint32_t id, const struct spawn_order *o)
 	ipc_put_cstr(m, o->orguser);
 	ipc_put_cstr(m, o->repo);
 	ipc_put_cstr(m, o->github);
+	ipc_put_cstr(m, o->host);
 	ipc_put_str(m, o->task, o->task_len);
 }
 
@@ -286,11 +287,13 @@ proto_get_spawn(struct ipc_reader *r, struct spawn_order *o)
 	    ipc_get_strbuf(r, o->orguser, sizeof o->orguser) == -1 ||
 	    ipc_get_strbuf(r, o->repo, sizeof o->repo) == -1 ||
 	    ipc_get_strbuf(r, o->github, sizeof o->github) == -1 ||
+	    ipc_get_strbuf(r, o->host, sizeof o->host) == -1 ||
 	    ipc_get_str(r, &o->task, &o->task_len, MAX_TASK_BYTES) == -1)
 		return (-1);
 	if (!is_valid_name(o->orguser, strlen(o->orguser)) ||
 	    !is_valid_name(o->repo, strlen(o->repo)) ||
-	    check_github(o->github, strlen(o->github)) == -1)
+	    check_github(o->github, strlen(o->github)) == -1 ||
+	    (o->host[0] != '\0' && !is_valid_host(o->host, strlen(o->host))))
 		return (-1);
 	return (ipc_end(r));
 }

@@ -32,7 +32,7 @@ enum ipc_type {
 	IPC_ACK,		/* a REJECT is on disk */
 	IPC_BYE,		/* every lane is accounted for */
 	/* broker -> spawner, with the lane's stdin, stdout and stderr */
-	IPC_SPAWN = 128,	/* handle, orguser, repo, github, argv task */
+	IPC_SPAWN = 128,	/* handle, orguser, repo, github, host, task */
 	/* spawner -> broker */
 	IPC_SPAWNED,		/* pid, errno */
 };
@@ -88,12 +88,17 @@ struct dview {
 	size_t		 detail_len;
 };
 
-/* What the broker asks the spawner to start; the task only in argv mode. */
+/*
+ * What the broker asks the spawner to start: the host is the target's
+ * own from the allowlist, or empty for DISPATCH_SSH_HOST; the task is
+ * there only in argv mode.
+ */
 struct spawn_order {
 	char		 handle[HANDLE_BYTES + 1];
 	char		 orguser[MAX_NAME_BYTES + 1];
 	char		 repo[MAX_NAME_BYTES + 1];
 	char		 github[MAX_GITHUB_BYTES + 1];
+	char		 host[MAX_HOST_BYTES + 1];
 	const char	*task;
 	size_t		 task_len;
 };

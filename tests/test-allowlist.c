@@ -83,8 +83,8 @@ test_seed(void **state)
 
 	assert_int_equal(parse(SEED, &al, err, sizeof err), 0);
 	assert_int_equal(al.norgs, 2);
-	assert_string_equal(al.orgs[0], "nash-forbes");
-	assert_string_equal(al.orgs[1], "reid-max");
+	assert_string_equal(al.orgs[0].name, "nash-forbes");
+	assert_string_equal(al.orgs[1].name, "reid-max");
 	/* orphan (undeclared org) and malformed (not an object) dropped. */
 	assert_int_equal(al.ntargets, 2);
 	assert_string_equal(al.targets[0].repo, "nash");
@@ -114,6 +114,42 @@ test_github_default(void **state)
 	allowlist_free(&al);
 }
 
+/* A repo's host wins; else its org's; else none (DISPATCH_SSH_HOST). */
+static void
+test_hosts(void **state)
+{
+	struct allowlist	 al;
+	const struct target	*t;
+	char			 err[512];
+
+	assert_int_equal(parse("{\"orgs\": {"
+	    "\"o\": {\"host\": \"build.example.org\"}, \"p\": {}, "
+	    "\"bad\": {\"host\": \"-oProxyCommand=sh\"}, "
+	    "\"num\": {\"host\": 7}}, \"repos\": {"
+	    "\"inherits\": {\"org\": \"o\"}, "
+	    "\"own\": {\"org\": \"o\", \"host\": \"10.0.0.7\"}, "
+	    "\"plain\": {\"org\": \"p\"}, "
+	    "\"v6\": {\"org\": \"p\", \"host\": \"::1\"}, "
+	    "\"spaced\": {\"org\": \"p\", \"host\": \"a b\"}, "
+	    "\"empty\": {\"org\": \"p\", \"host\": \"\"}, "
+	    "\"badorg\": {\"org\": \"bad\"}}}", &al, err, sizeof err), 0);
+	/* An org with a bad host is skipped, and so are its repos. */
+	assert_int_equal(al.norgs, 2);
+	assert_int_equal(al.ntargets, 4);
+	assert_non_null(t = find(&al, "inherits"));
+	assert_string_equal(t->host, "build.example.org");
+	assert_non_null(t = find(&al, "own"));
+	assert_string_equal(t->host, "10.0.0.7");
+	assert_non_null(t = find(&al, "plain"));
+	assert_string_equal(t->host, "");
+	assert_non_null(t = find(&al, "v6"));
+	assert_string_equal(t->host, "::1");
+	assert_null(find(&al, "spaced"));
+	assert_null(find(&al, "empty"));
+	assert_null(find(&al, "badorg"));
+	allowlist_free(&al);
+}
+
 static void
 test_bad_entries_dropped(void **state)
 {
@@ -131,7 +167,7 @@ test_bad_entries_dropped(void **state)
 	    "\"bad-org\": {\"org\": \"bad org\"}, "
 	    "\"arr\": [], \"nul\": null}}", &al, err, sizeof err), 0);
 	assert_int_equal(al.norgs, 1);
-	assert_string_equal(al.orgs[0], "o");
+	assert_string_equal(al.orgs[0].name, "o");
 	assert_int_equal(al.ntargets, 1);
 	assert_string_equal(al.targets[0].repo, "ok");
 	allowlist_free(&al);
@@ -523,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_resolve_small_buffer),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_load_missing),
+		cmocka_unit_test(test_hosts),
 		cmocka_unit_test(test_load_directory),
 		cmocka_unit_test(test_load_too_large),
 		cmocka_unit_test(test_load_trailing_garbage),

@@ -1493,11 +1493,59 @@ raw_spawn_decodes(const char *handle, size_t hlen, const char *orguser,
 	ipc_put_str(&m, orguser, olen);
 	ipc_put_str(&m, repo, rlen);
 	ipc_put_str(&m, github, glen);
+	ipc_put_cstr(&m, "");
 	ipc_put_cstr(&m, "t");
 	open_msg(&r, &m, IPC_SPAWN, 1);
 	rv = proto_get_spawn(&r, &o);
 	ipc_free(&m);
 	return (rv);
+}
+
+/* The target's host: empty (the default), or a host name or address. */
+static void
+test_spawn_host(void **state)
+{
+	static const char *const good[] = {
+		"build.example.org", "10.0.0.7", "::1", "h", "a-b.c-d"
+	};
+	static const char *const bad[] = {
+		"-oProxyCommand=sh", "a b", "x..y", "x.-y", "y-", ".x",
+		"host;id", "h\xc3\xa9", "a/b"
+	};
+	struct spawn_order	o, out;
+	struct ipc_msg		m;
+	struct ipc_reader	r;
+	char			long_host[MAX_HOST_BYTES + 2];
+	size_t			i;
+
+	for (i = 0; i < sizeof good / sizeof good[0]; i++) {
+		sample_order(&o, "");
+		snprintf(o.host, sizeof o.host, "%s", good[i]);
+		proto_spawn(&m, 1, &o);
+		open_msg(&r, &m, IPC_SPAWN, 1);
+		assert_int_equal(proto_get_spawn(&r, &out), 0);
+		assert_string_equal(out.host, good[i]);
+		ipc_free(&m);
+	}
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		sample_order(&o, "");
+		snprintf(o.host, sizeof o.host, "%s", bad[i]);
+		if (spawn_decodes(&o) != -1)
+			fail_msg("host '%s' was accepted", bad[i]);
+	}
+	/* One byte past the longest host name. */
+	memset(long_host, 'a', sizeof long_host - 1);
+	long_host[sizeof long_host - 1] = '\0';
+	ipc_init(&m, IPC_SPAWN, 1);
+	ipc_put_cstr(&m, HANDLE_A);
+	ipc_put_cstr(&m, "o");
+	ipc_put_cstr(&m, "r");
+	ipc_put_cstr(&m, "a/b");
+	ipc_put_cstr(&m, long_host);
+	ipc_put_cstr(&m, "");
+	open_msg(&r, &m, IPC_SPAWN, 1);
+	assert_int_equal(proto_get_spawn(&r, &out), -1);
+	ipc_free(&m);
 }
 
 static void
@@ -1969,6 +2017,7 @@ main(void)
 		cmocka_unit_test(test_tool_error_roundtrip),
 		cmocka_unit_test(test_spawn_roundtrip),
 		cmocka_unit_test(test_spawn_refusals),
+		cmocka_unit_test(test_spawn_host),
 		cmocka_unit_test(test_spawn_limits),
 		cmocka_unit_test(test_spawn_truncated),
 		cmocka_unit_test(test_spawned_roundtrip),

@@ -177,6 +177,22 @@ test_argv_default(void **state)
 	assert_argv(&c, want, 7);
 }
 
+/* The target's own host, from the allowlist, takes --host. */
+static void
+test_argv_target_host(void **state)
+{
+	static struct lane_cmd	 c;
+	struct spawn_order	 o;
+	const char		*want[] = {
+		lane, "nash-forbes", "nash", "--host", "10.0.0.7", "--max", "7"
+	};
+
+	order(&o, "nash-forbes", "nash", "selamy-labs/nash", "");
+	snprintf(o.host, sizeof o.host, "10.0.0.7");
+	lane_cmd_build(&c, &policy, &o);
+	assert_argv(&c, want, 7);
+}
+
 static void
 test_argv_task_arg(void **state)
 {
@@ -661,6 +677,9 @@ test_hostile_names(void **state)
 	order(&o, "o", "r", "r", "");
 	memcpy(o.handle, "dsp-XYZ", 8);
 	refuse_order(&policy, &o);
+	order(&o, "o", "r", "r", "");
+	snprintf(o.host, sizeof o.host, "-oProxyCommand=sh");
+	refuse_order(&policy, &o);
 }
 
 static void
@@ -718,6 +737,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_argv_default),
+		cmocka_unit_test(test_argv_target_host),
 		cmocka_unit_test(test_argv_task_arg),
 		cmocka_unit_test(test_argv_metacharacters),
 		cmocka_unit_test(test_argv_largest),

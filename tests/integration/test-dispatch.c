@@ -484,6 +484,49 @@ test_default_audit_path(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* Per-target hosts: the repo's, else its org's, else DISPATCH_SSH_HOST. */
+static void
+test_target_hosts(void **state)
+{
+	const char	*env[] = { "DISPATCH_SSH_HOST=default.example.org",
+			    NULL };
+	struct srv	*s = srv_start_init(env);
+	const char	*h;
+	char		*argv, want[256];
+	int		 i;
+	static const struct {
+		const char	*org, *repo, *host;
+	} cases[] = {
+		{ "o", "inherits", "org.example.org" },
+		{ "o", "own", "10.0.0.7" },
+		{ "p", "plain", "default.example.org" },
+	};
+
+	write_file(s->repos, "{\"orgs\":{\"o\":{\"host\":"
+	    "\"org.example.org\"},\"p\":{}},\"repos\":{"
+	    "\"inherits\":{\"org\":\"o\"},"
+	    "\"own\":{\"org\":\"o\",\"host\":\"10.0.0.7\"},"
+	    "\"plain\":{\"org\":\"p\"},"
+	    "\"evil\":{\"org\":\"p\",\"host\":\"-oProxyCommand=sh\"}}}");
+	for (i = 0; i < 3; i++) {
+		h = dispatch_ok(s, cases[i].org, cases[i].repo, "t");
+		json_object_put(wait_final(s, h, 10000));
+		argv = srv_file(s, h, "argv", NULL);
+		assert_non_null(argv);
+		snprintf(want, sizeof want, "%s\n%s\n--host\n%s\n--max\n50\n",
+		    cases[i].org, cases[i].repo, cases[i].host);
+		assert_string_equal(argv, want);
+		free(argv);
+	}
+	/* An entry with a bad host is skipped, with the reason logged. */
+	json_object_put(call_unit(s, "p", "evil", "t"));
+	assert_int_equal(srv_count_files(s, ".started"), 3);
+	assert_int_equal(srv_close(s, 10000), 0);
+	assert_non_null(strstr(srv_stderr(s), "skipping 'evil': \"host\" is "
+	    "not a host name or address"));
+	srv_free(s);
+}
+
 static void
 test_allowlist_reread(void **state)
 {
@@ -655,6 +698,7 @@ main(void)
 		cmocka_unit_test(test_lane_environment),
 		cmocka_unit_test(test_lane_process_state),
 		cmocka_unit_test(test_default_audit_path),
+		cmocka_unit_test(test_target_hosts),
 		cmocka_unit_test(test_allowlist_reread),
 		cmocka_unit_test(test_audited_before_spawn),
 		cmocka_unit_test(test_unwritable_audit_refuses),
