@@ -145,10 +145,11 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 	if (json_object_object_get_ex(root, "orgs", &orgs) &&
 	    json_object_is_type(orgs, json_type_object)) {
 		n = (size_t)json_object_object_length(orgs);
-		if (n > 0)
-			al->orgs = xcalloc(n, sizeof *al->orgs);
+		al->orgs = xcalloc(n > 0 ? n : 1, sizeof *al->orgs);
 		json_object_object_foreach(orgs, okey, oval) {
 			(void)oval;
+			if (al->norgs == n)
+				break;
 			if (!is_valid_name(okey, strlen(okey))) {
 				skip(noisy, path, okey, "not a valid org name");
 				continue;
@@ -161,10 +162,12 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 	if (json_object_object_get_ex(root, "repos", &repos) &&
 	    json_object_is_type(repos, json_type_object)) {
 		n = (size_t)json_object_object_length(repos);
-		if (n > 0)
-			al->targets = xcalloc(n, sizeof *al->targets);
+		al->targets = xcalloc(n > 0 ? n : 1, sizeof *al->targets);
 		json_object_object_foreach(repos, rkey, rval) {
 			struct target	*t = &al->targets[al->ntargets];
+
+			if (al->ntargets == n)
+				break;
 
 			if (!is_valid_name(rkey, strlen(rkey))) {
 				skip(noisy, path, rkey, "not a valid repo name");

@@ -266,13 +266,14 @@ program_pinned(char *err, size_t errlen)
 	struct stat	st;
 	char		echo[ECHO_PATH_BYTES];
 
-	if (stat(start->conf->command, &st) == 0 && st.st_dev == prog_dev &&
-	    st.st_ino == prog_ino)
+	/* A program gone altogether fails its lane, as before: ENOENT. */
+	if (stat(start->conf->command, &st) == -1 || (st.st_dev == prog_dev &&
+	    st.st_ino == prog_ino))
 		return (0);
 	echo_path(echo, sizeof echo, start->conf->command);
-	snprintf(err, errlen, "the lane program %s was replaced or removed "
-	    "after the server started, and only the file checked at start "
-	    "may run; restart the server to run the new one", echo);
+	snprintf(err, errlen, "the lane program %s was replaced after the "
+	    "server started, and only the file checked at start may run; "
+	    "restart the server to run the new one", echo);
 	return (-1);
 }
 

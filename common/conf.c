@@ -323,9 +323,9 @@ config_load(struct config *c, char *err, size_t errlen)
 		return (-1);
 	}
 
-	v = getenv("DISPATCH_SSH_HOST");
-	if (config_parse_host(v != NULL ? v : "localhost", c->ssh_host,
-	    sizeof c->ssh_host) == -1) {
+	if ((v = getenv("DISPATCH_SSH_HOST")) == NULL)
+		v = "localhost";
+	if (config_parse_host(v, c->ssh_host, sizeof c->ssh_host) == -1) {
 		echo_value(echo, sizeof echo, v, strlen(v));
 		snprintf(err, errlen, "DISPATCH_SSH_HOST must be a host name "
 		    "or IP address, not '%s'", echo);

@@ -1914,6 +1914,7 @@ test_program_replaced(void **state)
 	const char	*env[2] = { NULL, NULL };
 	char		*d = mktmp(), kv[256], lane[200], tmp[200], *text;
 	struct srv	*s;
+	struct json_object *r;
 
 	(void)state;
 	snprintf(lane, sizeof lane, "%s/lane", d);
@@ -1931,9 +1932,13 @@ test_program_replaced(void **state)
 	rename(tmp, lane);
 	expect_refused(s, UARGS("nash-forbes", "nash", "t"),
 	    "restart the server");
+	/* Removed: accepted, and the lane fails to start (ENOENT). */
 	unlink(lane);
-	expect_refused(s, UARGS("nash-forbes", "nash", "t"),
-	    "replaced or removed");
+	r = wait_final(s, dispatch_ok(s, "nash-forbes", "nash", "gone"),
+	    10000);
+	assert_string_equal(jget_str(result_struct(r), "status"), "failed");
+	json_object_put(r);
+	expect_alive(s, "a removed lane program");
 	free(text);
 	rmdir(d);
 }
