@@ -30,6 +30,7 @@
 #include "common/log.h"
 #include "common/sandbox.h"
 #include "common/util.h"
+#include "common/validate.h"
 #include "frontend/frontend.h"
 #include "spawner/spawner.h"
 
@@ -64,6 +65,7 @@ static void
 print_lane_argv(const struct lane_policy *p)
 {
 	static struct lane_cmd	cmd;
+	static char		echo[ECHO_PATH_BYTES];
 	struct spawn_order	o;
 	int			i;
 
@@ -76,8 +78,10 @@ print_lane_argv(const struct lane_policy *p)
 	o.task_len = strlen(o.task);
 	lane_cmd_build(&cmd, p, &o);
 	printf("lane argv:     ");
-	for (i = 0; cmd.argv[i] != NULL; i++)
-		printf(" %s", cmd.argv[i]);
+	for (i = 0; cmd.argv[i] != NULL; i++) {
+		echo_path(echo, sizeof echo, cmd.argv[i]);
+		printf(" %s", echo);
+	}
 	printf("  (stdin: %s)\n", p->task_arg ? "/dev/null" :
 	    "TASK, then EOF");
 }
@@ -121,12 +125,16 @@ print_lane_env(const struct lane_policy *p)
 static int
 check_config(const struct config *conf, const struct lane_policy *policy)
 {
+	static char		echo[ECHO_PATH_BYTES];
 	struct allowlist	al;
+	struct stat		st;
 	char			err[MAX_REASON_BYTES];
 	size_t			i;
 	int			rc = 0;
 
-	printf("lane program:   %s\n", conf->command);
+	/* Paths come from the environment: escaped, as in every message. */
+	echo_path(echo, sizeof echo, conf->command);
+	printf("lane program:   %s\n", echo);
 	if (config_check_program(conf->command, err, sizeof err) == -1) {
 		printf("WARNING:        %s: anyone may change what runs\n",
 		    err);
@@ -139,15 +147,26 @@ check_config(const struct config *conf, const struct lane_policy *policy)
 	    (unsigned long long)(conf->timeout_ms / 1000),
 	    (unsigned long long)(conf->timeout_ms % 1000));
 	printf("max running:    %u\n", conf->max_running);
-	printf("lane nproc:     %llu (RLIMIT_NPROC%s)\n",
+	printf("lane nproc:     %llu (RLIMIT_NPROC%s%s)\n",
 	    (unsigned long long)policy->nproc,
-	    getuid() == 0 ? "; not enforced for root" : "");
-	printf("audit log:      %s\n", conf->audit_path);
+	    getuid() == 0 ? "; not enforced for root" : "",
+	    policy->nproc < conf->lane_nproc ? "; the inherited hard limit, "
+	    "below the default" : "");
+	echo_path(echo, sizeof echo, conf->audit_path);
+	printf("audit log:      %s\n", echo);
+	/* What the server would refuse to start with. */
+	if (stat(conf->audit_path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		printf("WARNING:        the audit log is not a regular file "
+		    "but %s; the server will not start\n",
+		    file_kind(st.st_mode));
+		rc = 1;
+	}
 	print_lane_env(policy);
 	if (conf->drop)
 		printf("frontend user:  %s (uid %u), chrooted\n",
 		    conf->run_user, (unsigned)conf->run_uid);
-	printf("allowlist:      %s\n", conf->repos_path);
+	echo_path(echo, sizeof echo, conf->repos_path);
+	printf("allowlist:      %s\n", echo);
 	fflush(stdout);
 	if (allowlist_load(conf->repos_path, &al, err, sizeof err) == -1) {
 		fprintf(stderr, "dispatch-mcp: %s\n", err);
@@ -269,8 +288,9 @@ main(int argc, char *argv[])
 		    strcmp(argv[i], "-v") == 0)
 			verbose = 1;
 		else {
+			echo_value(err, sizeof err, argv[i], strlen(argv[i]));
 			fprintf(stderr, "dispatch-mcp: unknown option '%s'\n",
-			    argv[i]);
+			    err);
 			usage(stderr);
 			return (1);
 		}
@@ -303,6 +323,8 @@ main(int argc, char *argv[])
 		fprintf(stderr, "dispatch-mcp: %s\n", err);
 		return (1);
 	}
+	/* The file a symbolic link led to at start is the one we write. */
+	sp.audit = audit_file();
 	if (config_check_program(conf.command, err, sizeof err) == -1)
 		log_warnx("DISPATCH_COMMAND: %s; anyone may change what runs",
 		    err);

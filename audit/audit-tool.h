@@ -24,7 +24,12 @@ int	audit_verify(int, char **);
 int	audit_show(int, char **);
 
 /* read.c: files and records, as both commands read them. */
-char	*audit_slurp(const char *, size_t *);
+char	*audit_slurp(const char *, size_t *, int);
+const char *audit_slurp_error(void);
+/* A syslog export read from a pipe is read up to this much. */
+#define MAX_AUDIT_PIPE_BYTES	(256U * 1024 * 1024)
+/* A value from a record, escaped for the terminal (two at a time). */
+const char *audit_esc(const char *);
 struct json_object *audit_parse_record(const char *, size_t);
 const char *audit_str(struct json_object *, const char *);
 

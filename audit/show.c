@@ -61,7 +61,7 @@ show_field(struct json_object *o, const char *key, int paren)
 	const char	*v;
 
 	if ((v = audit_str(o, key)) != NULL)
-		printf(paren ? " (%s)" : " %s", v);
+		printf(paren ? " (%s)" : " %s", audit_esc(v));
 }
 
 static void
@@ -71,17 +71,20 @@ show_human(struct json_object *o)
 	const char		*ts = audit_str(o, "ts");
 	const char		*ev = audit_str(o, "event");
 
-	printf("%s %-8s", ts != NULL ? ts : "-", ev != NULL ? ev : "-");
+	printf("%s", ts != NULL ? audit_esc(ts) : "-");
+	printf(" %-8s", ev != NULL ? audit_esc(ev) : "-");
 	show_field(o, "handle", 0);
 	if (audit_str(o, "orguser") != NULL && audit_str(o, "repo") != NULL)
-		printf(" %s/%s", audit_str(o, "orguser"), audit_str(o, "repo"));
+		printf(" %s/%s", audit_esc(audit_str(o, "orguser")),
+		    audit_esc(audit_str(o, "repo")));
 	show_field(o, "status", 0);
 	if (json_object_object_get_ex(o, "returncode", &v) && v != NULL)
 		printf(" rc=%d", json_object_get_int(v));
 	show_field(o, "signal", 0);
 	show_field(o, "reason", 1);
 	printf(" client=%s\n", json_object_object_get_ex(o, "client", &v) &&
-	    audit_str(v, "name") != NULL ? audit_str(v, "name") : "-");
+	    audit_str(v, "name") != NULL ? audit_esc(audit_str(v, "name")) :
+	    "-");
 }
 
 static void
@@ -107,9 +110,9 @@ show_file(const struct show *s, const char *file)
 	const char	*nl;
 	size_t		 len, off, end;
 
-	if ((buf = audit_slurp(file, &len)) == NULL) {
-		fprintf(stderr, "dispatch-mcp-audit: %s: %s\n", file,
-		    strerror(errno));
+	if ((buf = audit_slurp(file, &len, 0)) == NULL) {
+		fprintf(stderr, "dispatch-mcp-audit: %s: %s\n", audit_esc(file),
+		    audit_slurp_error());
 		return (AUDIT_BROKEN);
 	}
 	for (off = 0; off < len; off = end + 1) {

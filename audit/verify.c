@@ -76,7 +76,7 @@ report(const struct verify *v, const char *fmt, ...)
 {
 	va_list	ap;
 
-	printf("%s:%zu: ", v->file, v->lineno);
+	printf("%s:%zu: ", audit_esc(v->file), v->lineno);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -106,7 +106,7 @@ load_syslog(struct verify *v, const char *path)
 	size_t			 len, cap = 0;
 	struct syslog_head	 h;
 
-	if ((buf = audit_slurp(path, &len)) == NULL)
+	if ((buf = audit_slurp(path, &len, 1)) == NULL)
 		return (-1);
 	for (line = strtok_r(buf, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
@@ -240,11 +240,12 @@ pair_exit(struct verify *v, const char *h)
 	if (seen_exit(v->seen, h))
 		return (AUDIT_OK);
 	if (v->genesis) {
-		report(v, "exit of %s, which has no dispatch record", h);
+		report(v, "exit of %s, which has no dispatch record",
+		    audit_esc(h));
 		return (AUDIT_BROKEN);
 	}
 	report(v, "note: exit of %s, dispatched before the first record "
-	    "given", h);
+	    "given", audit_esc(h));
 	return (AUDIT_OK);
 }
 
@@ -327,8 +328,9 @@ verify_file(struct verify *v, const char *file, int more)
 	size_t		 len, off, end;
 	int		 rc = AUDIT_OK;
 
-	if ((buf = audit_slurp(file, &len)) == NULL) {
-		printf("%s: cannot read: %s\n", file, strerror(errno));
+	if ((buf = audit_slurp(file, &len, 0)) == NULL) {
+		printf("%s: cannot read: %s\n", audit_esc(file),
+		    audit_slurp_error());
 		return (AUDIT_BROKEN);
 	}
 	v->file = file;
@@ -368,7 +370,7 @@ static void
 note_unexited(const char *handle, const char *ts)
 {
 	printf("note: %s (dispatched %s) has no exit record: still running, "
-	    "or lost with its server\n", handle, ts);
+	    "or lost with its server\n", audit_esc(handle), audit_esc(ts));
 }
 
 /* The walk ended without a break: what it found, and how it ends. */
@@ -422,8 +424,8 @@ verify_setup(struct verify *v, int argc, char **argv, struct audit_logs *l)
 	if ((k = verify_args(argc, argv, &syslog_path)) == -1)
 		return (-1);
 	if (syslog_path != NULL && load_syslog(v, syslog_path) == -1) {
-		fprintf(stderr, "dispatch-mcp-audit: %s: %s\n", syslog_path,
-		    strerror(errno));
+		fprintf(stderr, "dispatch-mcp-audit: %s: %s\n",
+		    audit_esc(syslog_path), audit_slurp_error());
 		return (-1);
 	}
 	return (audit_logs(l, argc - k, argv + k));

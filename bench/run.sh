@@ -133,6 +133,22 @@ printf '{"orgs":{"%s":{}},"repos":{"%s":{"org":"%s"}}}\n' \
     "$BENCH_ORG" "$BENCH_REPO" "$BENCH_ORG" > "$work/repos.json"
 export "DISPATCH_REPOS_JSON=$work/repos.json"
 export DISPATCH_MAX_RUNNING=1000 DISPATCH_TIMEOUT=600
+# A large valid allowlist: 30,000 orgs and 25,000 repos, under 1 MiB, the
+# benchmark's own target last, so that finding it scans them all.
+awk -v org="$BENCH_ORG" -v repo="$BENCH_REPO" 'BEGIN {
+	printf "{\"orgs\":{\"%s\":{}", org
+	for (i = 1; i < 30000; i++)
+		printf ",\"o%05d\":{}", i
+	printf "},\"repos\":{"
+	for (i = 1; i < 25000; i++)
+		printf "\"r%05d\":{\"org\":\"o%05d\"},", i, 30000 - i
+	printf "\"%s\":{\"org\":\"%s\"}}}\n", repo, org
+}' > "$work/repos-big.json"
+allow() {	# runs limit
+	run allow-small "$drv" allow -n "$1" -T "$2" -t small -- "$bin"
+	run allow-big env DISPATCH_REPOS_JSON="$work/repos-big.json" \
+	    "$drv" allow -n "$1" -T "$2" -t big -- "$bin"
+}
 step() {	# name lane
 	mkdir -p "$work/$1"
 	DISPATCH_AUDIT_LOG=$work/$1/audit.jsonl
@@ -179,6 +195,8 @@ if [ -n "$smoke" ]; then
 	run scale "$drv" scale -n 1 -c 20 -k 1,16,256 -T 60 -- "$bin"
 	step busy lane-sleep
 	run busy "$drv" busy -l 50 -n 1 -k 200 -T 60 -- "$bin"
+	step allow lane-stamp
+	allow 3 60
 	if [ -n "$failed" ]; then
 		printf 'bench: smoke: failed steps:%s\n' "$failed"
 		exit 1
@@ -242,6 +260,11 @@ step scale lane-stamp
 run scale "$drv" scale -n 3 -c 500 -k 1,16,256 -T 240 -- "$bin"
 step busy lane-sleep
 run busy "$drv" busy -l 1000 -n 5 -k 2000 -T 180 -- "$bin"
+
+# 6. Dispatch with a 25,000-repo allowlist, beside a one-target one: the
+#    broker reads and resolves it on every dispatch.
+step allow lane-stamp
+allow 20 180
 
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 elapsed=$(($(date +%s) - started))

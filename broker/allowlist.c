@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -24,16 +25,56 @@ static struct {
 	off_t	size;
 	time_t	mtime;
 	long	mtime_ns;
+	time_t	ctime;
+	long	ctime_ns;
 } logged;
+
+/* FNV-1a: the org names are checked, short and few. */
+static size_t
+org_hash(const char *s)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return ((size_t)h);
+}
+
+/*
+ * The orgs in an open-addressed table, built once per load: a linear
+ * scan per repo made a 25,000-repo allowlist cost seconds of broker
+ * time per dispatch.  Not qsort(3): glibc's asks sysinfo(2) how much
+ * memory there is, which the broker's filter kills.
+ */
+static void
+org_index(struct allowlist *al)
+{
+	size_t	i, j, n = 16;
+
+	while (n < 2 * al->norgs)
+		n *= 2;
+	al->orgslot = xcalloc(n, sizeof *al->orgslot);
+	al->orgmask = n - 1;
+	for (i = 0; i < al->norgs; i++) {
+		j = org_hash(al->orgs[i].name) & al->orgmask;
+		while (al->orgslot[j] != 0)
+			j = (j + 1) & al->orgmask;
+		al->orgslot[j] = i + 1;
+	}
+}
 
 static const struct org *
 find_org(const struct allowlist *al, const char *org)
 {
-	size_t	i;
+	size_t	j, k;
 
-	for (i = 0; i < al->norgs; i++) {
-		if (strcmp(al->orgs[i].name, org) == 0)
-			return (&al->orgs[i]);
+	if (al->orgslot == NULL)
+		return (NULL);
+	j = org_hash(org) & al->orgmask;
+	while ((k = al->orgslot[j]) != 0) {
+		if (strcmp(al->orgs[k - 1].name, org) == 0)
+			return (&al->orgs[k - 1]);
+		j = (j + 1) & al->orgmask;
 	}
 	return (NULL);
 }
@@ -127,11 +168,13 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 	if (json_object_object_get_ex(root, "orgs", &orgs) &&
 	    json_object_is_type(orgs, json_type_object)) {
 		n = (size_t)json_object_object_length(orgs);
-		if (n > 0)
-			al->orgs = xcalloc(n, sizeof *al->orgs);
+		al->orgs = xcalloc(n > 0 ? n : 1, sizeof *al->orgs);
 		json_object_object_foreach(orgs, okey, oval) {
-			struct org	*no = &al->orgs[al->norgs];
+			struct org	*no;
 
+			if (al->norgs == n)
+				break;
+			no = &al->orgs[al->norgs];
 			if (!is_valid_name(okey, strlen(okey))) {
 				skip(noisy, path, okey, "not a valid org name");
 				continue;
@@ -145,13 +188,16 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 			al->norgs++;
 		}
 	}
+	org_index(al);
 	if (json_object_object_get_ex(root, "repos", &repos) &&
 	    json_object_is_type(repos, json_type_object)) {
 		n = (size_t)json_object_object_length(repos);
-		if (n > 0)
-			al->targets = xcalloc(n, sizeof *al->targets);
+		al->targets = xcalloc(n > 0 ? n : 1, sizeof *al->targets);
 		json_object_object_foreach(repos, rkey, rval) {
 			struct target	*t = &al->targets[al->ntargets];
+
+			if (al->ntargets == n)
+				break;
 
 			if (!is_valid_name(rkey, strlen(rkey))) {
 				skip(noisy, path, rkey, "not a valid repo name");
@@ -200,37 +246,59 @@ allowlist_parse(const char *path, const char *buf, size_t len,
 	return (0);
 }
 
-int
-allowlist_load(const char *path, struct allowlist *al, char *err,
-    size_t errlen)
+/*
+ * Opens the file so that a FIFO or a device cannot hold the open
+ * (O_NONBLOCK), and checks with fstat, before anything is read, that it
+ * is a regular file of at most MAX_ALLOWLIST_BYTES.
+ */
+static int
+open_config(const char *path, struct stat *st, char *err, size_t errlen)
 {
-	struct stat	 st;
-	char		*buf;
-	size_t		 off = 0;
-	ssize_t		 n;
-	int		 fd, noisy, rv;
+	char	echo[ECHO_PATH_BYTES];
+	int	fd, saved;
 
-	memset(al, 0, sizeof *al);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
-		snprintf(err, errlen, "config %s cannot be read: %s", path,
+	echo_path(echo, sizeof echo, path);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
+		saved = errno;
+		snprintf(err, errlen, "config %s cannot be read: %s", echo,
+		    strerror(saved));
+		errno = saved;	/* the caller tells Landlock's EACCES */
+		return (-1);
+	}
+	if (fstat(fd, st) == -1) {
+		snprintf(err, errlen, "config %s cannot be read: %s", echo,
 		    strerror(errno));
-		return (-1);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "config %s is not a regular file", path);
 		close(fd);
 		return (-1);
 	}
-	if (st.st_size > (off_t)MAX_ALLOWLIST_BYTES) {
+	errno = 0;
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "config %s is not a regular file but %s",
+		    echo, file_kind(st->st_mode));
+		close(fd);
+		return (-1);
+	}
+	if (st->st_size > (off_t)MAX_ALLOWLIST_BYTES) {
 		snprintf(err, errlen, "config %s is larger than %u bytes",
-		    path, MAX_ALLOWLIST_BYTES);
+		    echo, MAX_ALLOWLIST_BYTES);
 		close(fd);
 		return (-1);
 	}
-	buf = xmalloc((size_t)st.st_size + 1);
-	/* Read what fstat promised; a file still growing is cut there. */
-	while (off < (size_t)st.st_size) {
-		n = read(fd, buf + off, (size_t)st.st_size - off);
+	return (fd);
+}
+
+/* What fstat promised and no more: a file still growing is cut there. */
+static char *
+read_config(int fd, const struct stat *st, size_t *lenp)
+{
+	char	*buf;
+	size_t	 off = 0;
+	ssize_t	 n;
+
+	buf = xmalloc((size_t)st->st_size + 1);
+	while (off < (size_t)st->st_size) {
+		n = read(fd, buf + off, (size_t)st->st_size - off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -239,20 +307,101 @@ allowlist_load(const char *path, struct allowlist *al, char *err,
 	}
 	close(fd);
 	buf[off] = '\0';
+	*lenp = off;
+	return (buf);
+}
 
-	noisy = !(logged.dev == st.st_dev && logged.ino == st.st_ino &&
-	    logged.size == st.st_size && logged.mtime == st.st_mtim.tv_sec &&
-	    logged.mtime_ns == st.st_mtim.tv_nsec);
-	rv = allowlist_parse(path, buf, off, al, noisy, err, errlen);
+static void
+remember(const struct stat *st)
+{
+	logged.dev = st->st_dev;
+	logged.ino = st->st_ino;
+	logged.size = st->st_size;
+	logged.mtime = st->st_mtim.tv_sec;
+	logged.mtime_ns = st->st_mtim.tv_nsec;
+	logged.ctime = st->st_ctim.tv_sec;
+	logged.ctime_ns = st->st_ctim.tv_nsec;
+}
+
+static int
+same_version(const struct stat *st)
+{
+	return (logged.dev == st->st_dev && logged.ino == st->st_ino &&
+	    logged.size == st->st_size && logged.mtime == st->st_mtim.tv_sec &&
+	    logged.mtime_ns == st->st_mtim.tv_nsec &&
+	    logged.ctime == st->st_ctim.tv_sec &&
+	    logged.ctime_ns == st->st_ctim.tv_nsec);
+}
+
+int
+allowlist_load(const char *path, struct allowlist *al, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		 echo[ECHO_PATH_BYTES];
+	char		*buf;
+	size_t		 len;
+	int		 fd, noisy, rv;
+
+	memset(al, 0, sizeof *al);
+	if ((fd = open_config(path, &st, err, errlen)) == -1)
+		return (-1);
+	buf = read_config(fd, &st, &len);
+	noisy = !same_version(&st);
+	echo_path(echo, sizeof echo, path);
+	rv = allowlist_parse(echo, buf, len, al, noisy, err, errlen);
 	free(buf);
-	if (rv == 0) {
-		logged.dev = st.st_dev;
-		logged.ino = st.st_ino;
-		logged.size = st.st_size;
-		logged.mtime = st.st_mtim.tv_sec;
-		logged.mtime_ns = st.st_mtim.tv_nsec;
-	}
+	if (rv == 0)
+		remember(&st);
 	return (rv);
+}
+
+/*
+ * The broker's allowlist: parsed again only when the file's device,
+ * inode, size, modification or change time differ from the version
+ * parsed last, so that an edit applies to the next dispatch while a
+ * large file is not parsed on every one (a 1 MiB file takes json-c a
+ * few hundred milliseconds, and every other call waits behind it).
+ * A file that failed keeps its error until it changes.
+ */
+const struct allowlist *
+allowlist_current(const char *path, char *err, size_t errlen)
+{
+	static struct allowlist	 cur;
+	static char		 cur_err[MAX_REASON_BYTES];
+	static int		 have, failed;
+	struct stat		 st;
+	char			 echo[ECHO_PATH_BYTES];
+	char			*buf;
+	size_t			 len;
+	int			 fd;
+
+	if ((fd = open_config(path, &st, err, errlen)) == -1)
+		return (NULL);
+	if (have && same_version(&st)) {
+		close(fd);
+		if (failed) {
+			strlcpy(err, cur_err, errlen);
+			errno = 0;
+			return (NULL);
+		}
+		return (&cur);
+	}
+	allowlist_free(&cur);
+	buf = read_config(fd, &st, &len);
+	echo_path(echo, sizeof echo, path);
+	/* A new version: its skipped entries are logged once. */
+	failed = allowlist_parse(echo, buf, len, &cur, 1, cur_err,
+	    sizeof cur_err) == -1;
+	free(buf);
+	have = 1;
+	remember(&st);
+	if (failed) {
+		strlcpy(err, cur_err, errlen);
+		errno = 0;
+		return (NULL);
+	}
+	return (&cur);
 }
 
 const struct target *
@@ -309,6 +458,7 @@ void
 allowlist_free(struct allowlist *al)
 {
 	free(al->orgs);
+	free(al->orgslot);
 	free(al->targets);
 	memset(al, 0, sizeof *al);
 }

@@ -26,10 +26,13 @@ struct org {
 struct allowlist {
 	struct org	 *orgs;
 	size_t		  norgs;
+	size_t		 *orgslot;	/* hash of orgs: index + 1, 0 free */
+	size_t		  orgmask;
 	struct target	 *targets;
 	size_t		  ntargets;
 };
 
+const struct allowlist *allowlist_current(const char *, char *, size_t);
 int	allowlist_load(const char *, struct allowlist *, char *, size_t);
 int	allowlist_parse(const char *, const char *, size_t, struct allowlist *,
 	    int, char *, size_t);

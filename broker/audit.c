@@ -23,10 +23,16 @@
 #include "common/log.h"
 #include "common/utf8.h"
 #include "common/util.h"
+#include "common/validate.h"
 
 static int		audit_fd = -1;
 static int		prev_fd = -1;	/* the file before a rotation */
 static char		audit_path[PATH_MAX];
+static char		audit_echo[ECHO_PATH_BYTES];	/* for messages */
+/* The log's directory at start: the only one the sandbox lets us write. */
+static dev_t		dir_dev;
+static ino_t		dir_ino;
+static int		dir_replaced;
 static char		audit_sess[33];
 static char		audit_user[64];
 /* The chain head as this process last saw it, and where. */
@@ -80,8 +86,11 @@ syslog_open(const char *sock)
 	/* Connected now, before the sandbox: it may not make sockets. */
 	if ((syslog_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(syslog_fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		char	echo[ECHO_PATH_BYTES];
+
+		echo_path(echo, sizeof echo, sock);
 		log_warn("audit: syslog socket %s; chain heads are not "
-		    "mirrored to syslog", sock);
+		    "mirrored to syslog", echo);
 		if (syslog_fd != -1)
 			close(syslog_fd);
 		syslog_fd = -1;
@@ -100,7 +109,7 @@ syslog_head(const char *event)
 	n = snprintf(msg, sizeof msg, "<%d>dispatch-mcp[%ld]: audit head "
 	    "seq=%llu sha256=%s event=%s file=%s", (10 << 3) | 6,
 	    (long)getpid(), (unsigned long long)head.seq, head.hash, event,
-	    audit_path);
+	    audit_echo);
 	if (n < 0)
 		return;
 	if (send(syslog_fd, msg, (size_t)n > sizeof msg - 1 ? sizeof msg - 1 :
@@ -110,27 +119,83 @@ syslog_head(const char *event)
 	}
 }
 
-/* Open the log at audit_path, creating what is missing. */
+/* The directory of audit_path, as stat(2) sees it now. */
+static int
+stat_dir(struct stat *st)
+{
+	char	dir[PATH_MAX], *slash;
+
+	strlcpy(dir, audit_path, sizeof dir);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return (stat(".", st));
+	slash[slash == dir ? 1 : 0] = '\0';
+	return (stat(dir, st));
+}
+
+/*
+ * Open the log at audit_path, creating what is missing.  O_NONBLOCK, so
+ * that a FIFO cannot hold the open, and fstat before any read or write:
+ * only a regular file is a log (a FIFO fills and blocks the broker in
+ * write(2); /dev/null keeps nothing).  On a regular file O_NONBLOCK
+ * changes nothing.
+ */
 static int
 open_log(int make_dirs, char *err, size_t errlen)
 {
-	int	fd;
+	struct stat	st;
+	int		fd;
 
 	/* Only at start: a reopen finds its directory there already. */
 	if (make_dirs && make_parents(audit_path) == -1) {
 		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: cannot create "
-		    "its directory: %s", audit_path, strerror(errno));
+		    "its directory: %s", audit_echo, strerror(errno));
 		return (-1);
 	}
 	/* Read too: the chain head is the last line. */
 	fd = open(audit_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOCTTY, 0600);
+	    O_NOCTTY | O_NONBLOCK, 0600);
 	if (fd == -1) {
-		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: %s", audit_path,
+		/* Landlock allows the directory that was there at start. */
+		if (errno == EACCES && !make_dirs && stat_dir(&st) == 0 &&
+		    (st.st_dev != dir_dev || st.st_ino != dir_ino)) {
+			dir_replaced = 1;
+			snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: its "
+			    "directory was replaced after the server started, "
+			    "and the sandbox lets it write only the original; "
+			    "restart the server", audit_echo);
+			return (-1);
+		}
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: %s", audit_echo,
 		    strerror(errno));
 		return (-1);
 	}
+	if (fstat(fd, &st) == -1)
+		st.st_mode = 0;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: not a regular "
+		    "file but %s", audit_echo, file_kind(st.st_mode));
+		close(fd);
+		errno = EINVAL;
+		return (-1);
+	}
+	dir_replaced = 0;
 	return (fd);
+}
+
+/* The log's path once symbolic links were followed at start. */
+const char *
+audit_file(void)
+{
+	return (audit_path);
+}
+
+const char *
+audit_strerror(int errnum)
+{
+	if (dir_replaced)
+		return ("its directory was replaced after the server "
+		    "started; restart the server");
+	return (strerror(errnum));
 }
 
 /* Does the path still name the file we hold? */
@@ -180,7 +245,7 @@ reopen_log(void)
 		prev_fd = audit_fd;
 	}
 	audit_fd = fd;
-	log_info("audit: reopened %s", audit_path);
+	log_info("audit: reopened %s", audit_echo);
 	return (0);
 }
 
@@ -241,6 +306,7 @@ audit_open(const char *path, const char *syslog_sock, char *err,
 {
 	struct passwd	*pw;
 	struct stat	 st;
+	char		 resolved[PATH_MAX];
 	size_t		 torn;
 
 	random_hex(audit_sess, 16);
@@ -254,8 +320,23 @@ audit_open(const char *path, const char *syslog_sock, char *err,
 		snprintf(err, errlen, "DISPATCH_AUDIT_LOG: path too long");
 		return (-1);
 	}
+	echo_path(audit_echo, sizeof audit_echo, audit_path);
 	if ((audit_fd = open_log(1, err, errlen)) == -1)
 		return (-1);
+	/*
+	 * A symbolic link is followed once, now: the file it leads to is
+	 * the log, reopened by that name after rotation, and its directory
+	 * is the one the sandbox lets the broker write.  Re-pointing the
+	 * link later takes a restart.
+	 */
+	if (realpath(path, resolved) != NULL && strcmp(resolved, path) != 0) {
+		strlcpy(audit_path, resolved, sizeof audit_path);
+		echo_path(audit_echo, sizeof audit_echo, audit_path);
+	}
+	if (stat_dir(&st) == 0) {
+		dir_dev = st.st_dev;
+		dir_ino = st.st_ino;
+	}
 	/* An empty file is left to the first record, under the lock. */
 	if (fstat(audit_fd, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size > 0 && chain_head_of(audit_fd, st.st_size, &head,
@@ -371,7 +452,7 @@ audit_write(const char *event, const struct client_info *ci,
 			 */
 			log_warnx("audit: %s was emptied in place; the chain "
 			    "goes on after seq %llu, the last record this "
-			    "server wrote", audit_path,
+			    "server wrote", audit_echo,
 			    (unsigned long long)head.seq);
 		} else if (st.st_size == 0) {
 			/* Rotated: link to the old file's last record. */
@@ -389,7 +470,7 @@ audit_write(const char *event, const struct client_info *ci,
 			if (torn > 0) {
 				log_warnx("audit: removing a torn record of "
 				    "%zu bytes at the end of %s", torn,
-				    audit_path);
+				    audit_echo);
 				if (ftruncate(audit_fd, st.st_size -
 				    (off_t)torn) == -1)
 					goto done;

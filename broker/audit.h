@@ -13,6 +13,9 @@
 int	audit_open(const char *, const char *, char *, size_t);
 /* From the SIGHUP handler: reopen before the next record. */
 void	audit_reopen(void);
+const char	*audit_file(void);
+/* Why the last record failed: strerror, or what the operator must do. */
+const char	*audit_strerror(int);
 void	audit_close(void);
 /*
  * The three records, each with the fields every record carries; the

@@ -251,11 +251,37 @@ check_request(const struct req_dispatch *req, struct spawn_order *o,
 	return (0);
 }
 
+/* The lane program file checked at start, the only one the sandbox runs. */
+static dev_t	prog_dev;
+static ino_t	prog_ino;
+
+/*
+ * A lane program replaced by rename (a package upgrade, an editor) is
+ * another file, which Landlock does not let any lane execute: say so,
+ * and what to do, instead of a lane that fails with EACCES.
+ */
+static int
+program_pinned(char *err, size_t errlen)
+{
+	struct stat	st;
+	char		echo[ECHO_PATH_BYTES];
+
+	/* A program gone altogether fails its lane, as before: ENOENT. */
+	if (stat(start->conf->command, &st) == -1 || (st.st_dev == prog_dev &&
+	    st.st_ino == prog_ino))
+		return (0);
+	echo_path(echo, sizeof echo, start->conf->command);
+	snprintf(err, errlen, "the lane program %s was replaced after the "
+	    "server started, and only the file checked at start may run; "
+	    "restart the server to run the new one", echo);
+	return (-1);
+}
+
 /* Whether policy lets this target run now; the allowlist says where. */
 static int
 decide(struct spawn_order *o, char *err, size_t errlen)
 {
-	struct allowlist	 al;
+	const struct allowlist	*al;
 	const struct target	*t;
 
 	if (shutting_down) {
@@ -263,17 +289,27 @@ decide(struct spawn_order *o, char *err, size_t errlen)
 		    "refused");
 		return (-1);
 	}
-	/* Read at call time, so an edit applies to the next dispatch. */
-	if (allowlist_load(start->conf->repos_path, &al, err, errlen) == -1)
-		return (-1);
-	if ((t = allowlist_resolve(&al, o->orguser, o->repo, err,
+	/* Checked at call time, so an edit applies to the next dispatch. */
+	if ((al = allowlist_current(start->conf->repos_path, err,
 	    errlen)) == NULL) {
-		allowlist_free(&al);
+		/* Landlock: the directories read are those of the start. */
+		if (errno == EACCES && start->conf->sandbox) {
+			size_t	n = strlen(err);
+
+			snprintf(err + n, errlen - n, "; the broker may read "
+			    "only beneath the directories the allowlist and "
+			    "its symbolic link were in at start: if it now "
+			    "leads elsewhere, restart the server");
+		}
 		return (-1);
 	}
+	if ((t = allowlist_resolve(al, o->orguser, o->repo, err,
+	    errlen)) == NULL)
+		return (-1);
+	if (program_pinned(err, errlen) == -1)
+		return (-1);
 	strlcpy(o->github, t->github, sizeof o->github);
 	strlcpy(o->host, t->host, sizeof o->host);
-	allowlist_free(&al);
 	if (nrunning >= start->conf->max_running) {
 		snprintf(err, errlen, "busy: %u dispatches are running, the "
 		    "limit set by DISPATCH_MAX_RUNNING; try again when one "
@@ -370,7 +406,7 @@ b_dispatch(uint32_t id, union request *q)
 	lane_cmd_build(&cmd, start->policy, &o);
 	if (audit_dispatch(d, &cmd, task, tlen, argv_task) == -1) {
 		snprintf(err, sizeof err, "dispatch refused: the audit log "
-		    "cannot be written (%s)", strerror(errno));
+		    "cannot be written (%s)", audit_strerror(errno));
 		log_warnx("%s", err);
 		free(d);
 		send_tool_error(id, err);
@@ -793,10 +829,15 @@ void
 broker_main(const struct broker_start *bs)
 {
 	struct event_config	*cfg;
+	struct stat		 st;
 
 	start = bs;
 	frontend_pid = bs->frontend_pid;
 	log_init("broker", log_verbose());
+	if (stat(bs->conf->command, &st) == 0) {
+		prog_dev = st.st_dev;
+		prog_ino = st.st_ino;
+	}
 	if ((cfg = event_config_new()) == NULL)
 		fatalx("broker_main: event_config_new");
 	/* EVENT_* variables must not choose our backend. */

@@ -1,6 +1,7 @@
 /* Configuration from the environment, validated once at start. */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
@@ -16,6 +17,7 @@
 #include "conf.h"
 #include "names.h"
 #include "util.h"
+#include "validate.h"
 
 /* Used when PATH is unset, and the only PATH a lane ever sees. */
 #define DEFAULT_PATH	"/usr/local/bin:/usr/bin:/bin"
@@ -50,14 +52,15 @@ config_parse_uint(const char *name, const char *s, uint32_t min,
     uint32_t max, uint32_t *out, char *err, size_t errlen)
 {
 	unsigned long long	 v;
-	char			*end;
+	char			*end, echo[ECHO_BYTES];
 
 	errno = 0;
 	if (s[0] < '0' || s[0] > '9' ||
 	    (v = strtoull(s, &end, 10), errno != 0) || *end != '\0' ||
 	    v < min || v > max) {
+		echo_value(echo, sizeof echo, s, strlen(s));
 		snprintf(err, errlen, "%s must be an integer from %u to %u, "
-		    "not '%.64s'", name, min, max, s);
+		    "not '%s'", name, min, max, echo);
 		return (-1);
 	}
 	*out = (uint32_t)v;
@@ -68,7 +71,7 @@ int
 config_parse_timeout(const char *s, uint64_t *ms, char *err, size_t errlen)
 {
 	double	 v;
-	char	*end;
+	char	*end, echo[ECHO_BYTES];
 
 	errno = 0;
 	v = strtod(s, &end);
@@ -76,9 +79,10 @@ config_parse_timeout(const char *s, uint64_t *ms, char *err, size_t errlen)
 	if (s[0] < '0' || s[0] > '9' || errno != 0 || *end != '\0' ||
 	    strpbrk(s, "xXnNiIeE") != NULL || !isfinite(v) || v <= 0 ||
 	    v > MAX_TIMEOUT_SECONDS) {
+		echo_value(echo, sizeof echo, s, strlen(s));
 		snprintf(err, errlen, "DISPATCH_TIMEOUT must be a number of "
-		    "seconds > 0 and <= %d, not '%.64s'", MAX_TIMEOUT_SECONDS,
-		    s);
+		    "seconds > 0 and <= %d, not '%s'", MAX_TIMEOUT_SECONDS,
+		    echo);
 		return (-1);
 	}
 	*ms = (uint64_t)ceil(v * 1000.0);
@@ -107,15 +111,20 @@ config_parse_env_pass(const char *s, struct config *c, char *err,
     size_t errlen)
 {
 	const char	*p = s, *comma;
+	char		 echo[ECHO_BYTES];
 	size_t		 len, i;
 
 	c->n_env_pass = 0;
 	while (*p != '\0') {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		/* An empty name (",A", "A,,B", "A,") names nothing. */
+		if (len == 0)
+			goto next;
 		if (!env_name_ok(p, len)) {
-			snprintf(err, errlen, "DISPATCH_ENV_PASS: '%.*s' is not "
-			    "a variable name", (int)(len > 64 ? 64 : len), p);
+			echo_value(echo, sizeof echo, p, len);
+			snprintf(err, errlen, "DISPATCH_ENV_PASS: '%s' is not "
+			    "a variable name", echo);
 			return (-1);
 		}
 		/*
@@ -165,6 +174,7 @@ config_resolve_command(const char *cmd, char *out, size_t outlen, char *err,
     size_t errlen)
 {
 	char		 cand[PATH_MAX], resolved[PATH_MAX];
+	char		 echo[128 * 4 + 4];
 	const char	*path, *p, *colon;
 	size_t		 len;
 	int		 found = 0;
@@ -194,13 +204,15 @@ config_resolve_command(const char *cmd, char *out, size_t outlen, char *err,
 		}
 	}
 	if (!found) {
-		snprintf(err, errlen, "DISPATCH_COMMAND '%.128s' is not an "
-		    "executable file%s", cmd, strchr(cmd, '/') == NULL ?
+		echo_text(echo, sizeof echo, cmd, strlen(cmd), 128);
+		snprintf(err, errlen, "DISPATCH_COMMAND '%s' is not an "
+		    "executable file%s", echo, strchr(cmd, '/') == NULL ?
 		    " in PATH" : "");
 		return (-1);
 	}
 	if (realpath(cand, resolved) == NULL) {
-		snprintf(err, errlen, "DISPATCH_COMMAND '%.128s': %s", cmd,
+		echo_text(echo, sizeof echo, cmd, strlen(cmd), 128);
+		snprintf(err, errlen, "DISPATCH_COMMAND '%s': %s", echo,
 		    strerror(errno));
 		return (-1);
 	}
@@ -268,6 +280,7 @@ int
 config_load(struct config *c, char *err, size_t errlen)
 {
 	const char	*v, *home;
+	char		 echo[ECHO_BYTES];
 	uint32_t	 u;
 
 	memset(c, 0, sizeof *c);
@@ -284,11 +297,12 @@ config_load(struct config *c, char *err, size_t errlen)
 		return (-1);
 	}
 
-	v = getenv("DISPATCH_SSH_HOST");
-	if (config_parse_host(v != NULL ? v : "localhost", c->ssh_host,
-	    sizeof c->ssh_host) == -1) {
+	if ((v = getenv("DISPATCH_SSH_HOST")) == NULL)
+		v = "localhost";
+	if (config_parse_host(v, c->ssh_host, sizeof c->ssh_host) == -1) {
+		echo_value(echo, sizeof echo, v, strlen(v));
 		snprintf(err, errlen, "DISPATCH_SSH_HOST must be a host name "
-		    "or IP address, not '%.64s'", v);
+		    "or IP address, not '%s'", echo);
 		return (-1);
 	}
 
@@ -310,10 +324,27 @@ config_load(struct config *c, char *err, size_t errlen)
 		return (-1);
 
 	c->lane_nproc = DEFAULT_LANE_NPROC;
-	if ((v = getenv("DISPATCH_LANE_NPROC")) != NULL &&
-	    config_parse_uint("DISPATCH_LANE_NPROC", v, 16, MAX_LANE_NPROC,
-	    &c->lane_nproc, err, errlen) == -1)
-		return (-1);
+	if ((v = getenv("DISPATCH_LANE_NPROC")) != NULL) {
+		struct rlimit	rl;
+
+		if (config_parse_uint("DISPATCH_LANE_NPROC", v, 16,
+		    MAX_LANE_NPROC, &c->lane_nproc, err, errlen) == -1)
+			return (-1);
+		/*
+		 * A lane may not raise its hard limit (root may): a value
+		 * asked for that cannot be had is refused here, rather than
+		 * lowered in silence.  The default is lowered to the limit.
+		 */
+		if (geteuid() != 0 && getrlimit(RLIMIT_NPROC, &rl) == 0 &&
+		    rl.rlim_max != RLIM_INFINITY &&
+		    (rlim_t)c->lane_nproc > rl.rlim_max) {
+			snprintf(err, errlen, "DISPATCH_LANE_NPROC %u is above "
+			    "the hard RLIMIT_NPROC of %llu this server "
+			    "inherited", c->lane_nproc,
+			    (unsigned long long)rl.rlim_max);
+			return (-1);
+		}
+	}
 
 	if ((v = getenv("DISPATCH_TASK_ARG")) != NULL) {
 		if (config_parse_uint("DISPATCH_TASK_ARG", v, 0, 1, &u, err,
@@ -341,8 +372,9 @@ config_load(struct config *c, char *err, size_t errlen)
 #endif
 	if ((v = getenv("DISPATCH_SANDBOX")) != NULL) {
 		if (strcmp(v, "log") != 0) {
+			echo_value(echo, sizeof echo, v, strlen(v));
 			snprintf(err, errlen, "DISPATCH_SANDBOX may only be "
-			    "\"log\", not '%.64s'", v);
+			    "\"log\", not '%s'", echo);
 			return (-1);
 		}
 		c->sandbox_log = 1;
@@ -355,8 +387,9 @@ config_load(struct config *c, char *err, size_t errlen)
 		if (v == NULL)
 			v = "nobody";
 		if ((pw = getpwnam(v)) == NULL || pw->pw_uid == 0) {
-			snprintf(err, errlen, "DISPATCH_USER '%.64s' is not an "
-			    "unprivileged user on this system", v);
+			echo_value(echo, sizeof echo, v, strlen(v));
+			snprintf(err, errlen, "DISPATCH_USER '%s' is not an "
+			    "unprivileged user on this system", echo);
 			return (-1);
 		}
 		c->drop = 1;
@@ -385,27 +418,30 @@ int
 config_check_program(const char *path, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		 dir[PATH_MAX], *slash;
+	char		 dir[PATH_MAX], *slash, echo[ECHO_PATH_BYTES];
+	char		 edir[ECHO_PATH_BYTES];
 
+	echo_path(echo, sizeof echo, path);
 	if (stat(path, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s is not a regular file", path);
+		snprintf(err, errlen, "%s is not a regular file", echo);
 		return (-1);
 	}
 	if (st.st_mode & S_IWOTH) {
-		snprintf(err, errlen, "%s is world-writable", path);
+		snprintf(err, errlen, "%s is world-writable", echo);
 		return (-1);
 	}
 	strlcpy(dir, path, sizeof dir);
 	if ((slash = strrchr(dir, '/')) != NULL)
 		slash[slash == dir ? 1 : 0] = '\0';
+	echo_path(edir, sizeof edir, dir);
 	if (stat(dir, &st) == -1) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		snprintf(err, errlen, "%s: %s", edir, strerror(errno));
 		return (-1);
 	}
 	/* A sticky directory (like /tmp) still lets its owner rename. */
 	if ((st.st_mode & S_IWOTH) != 0) {
 		snprintf(err, errlen, "%s is in %s, a world-writable "
-		    "directory", path, dir);
+		    "directory", echo, edir);
 		return (-1);
 	}
 	return (0);

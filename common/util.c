@@ -194,12 +194,23 @@ signal_name(int sig)
 		{ SIGVTALRM, "SIGVTALRM" }, { SIGPROF, "SIGPROF" },
 		{ SIGWINCH, "SIGWINCH" }, { SIGIO, "SIGIO" },
 		{ SIGPWR, "SIGPWR" }, { SIGSYS, "SIGSYS" },
+#ifdef SIGSTKFLT
+		{ SIGSTKFLT, "SIGSTKFLT" },
+#endif
 	};
-	size_t	i;
+	static char	buf[32];
+	size_t		i;
 
 	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
 		if (names[i].sig == sig)
 			return (names[i].name);
 	}
-	return (NULL);
+	/* A lane killed by any signal says which: never null for both. */
+	if (sig == SIGRTMIN)
+		return ("SIGRTMIN");
+	if (sig > SIGRTMIN && sig <= SIGRTMAX)
+		snprintf(buf, sizeof buf, "SIGRTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, sizeof buf, "SIG%d", sig);
+	return (buf);
 }

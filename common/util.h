@@ -25,7 +25,11 @@ void	 random_bytes(void *, size_t);
 /* Lowercase hex of n random bytes into buf (2n + 1 bytes). */
 void	 random_hex(char *, size_t);
 
-/* Name of a signal ("SIGTERM"), or NULL for a number we do not know. */
+/*
+ * Name of a signal: "SIGTERM", "SIGRTMIN+3" for a real-time one, and
+ * "SIG32" for a number with no name (glibc's own 32 and 33); never NULL.
+ * The last two kinds live in a static buffer until the next call.
+ */
 const char	*signal_name(int);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "frontend/frontend.h"
 
 static struct json_object *
@@ -21,15 +22,73 @@ rpc_envelope(struct json_object *id)
 	return (o);
 }
 
+static struct json_object *
+rpc_error_obj(struct json_object *id, int code, const char *msg)
+{
+	struct json_object	*o = rpc_envelope(id), *e;
+
+	e = json_object_new_object();
+	json_object_object_add(e, "code", json_object_new_int(code));
+	json_object_object_add(e, "message", json_object_new_string(msg));
+	json_object_object_add(o, "error", e);
+	return (o);
+}
+
+static size_t
+out_len(struct json_object *o)
+{
+	return (strlen(json_object_to_json_string_ext(o,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+}
+
+/*
+ * A batch's answer is one message, held to MAX_OUT_MSG_BYTES like any
+ * other; dropped whole, it would leave every request in it unanswered,
+ * the ping beside a large result included.  So the largest answers are
+ * replaced, largest first, by error -32603 with their own id until the
+ * array fits: each request still gets exactly one answer.  64 such
+ * errors, with ids of at most 256 bytes, fit many times over.
+ */
+static void
+batch_fit(struct json_object *arr)
+{
+	struct json_object	*el, *id;
+	size_t			 sz[MAX_BATCH_ENTRIES], total = 1, i, big;
+	size_t			 n = json_object_array_length(arr);
+
+	for (i = 0; i < n && i < MAX_BATCH_ENTRIES; i++) {
+		sz[i] = out_len(json_object_array_get_idx(arr, i));
+		total += sz[i] + 1;
+	}
+	while (total > MAX_OUT_MSG_BYTES) {
+		for (big = 0, i = 1; i < n && i < MAX_BATCH_ENTRIES; i++)
+			if (sz[i] > sz[big])
+				big = i;
+		el = json_object_array_get_idx(arr, big);
+		id = NULL;
+		json_object_object_get_ex(el, "id", &id);
+		log_warnx("a batch answer of %zu bytes is too large: answer "
+		    "%zu of %zu (%zu bytes) becomes error -32603", total,
+		    big + 1, n, sz[big]);
+		el = rpc_error_obj(id, RPC_INTERNAL_ERROR, "response too "
+		    "large");
+		total -= sz[big];
+		sz[big] = out_len(el);
+		total += sz[big];
+		json_object_array_put_idx(arr, big, el);
+	}
+}
+
 static void
 batch_flush(struct batch *b)
 {
 	if (!b->sealed || b->outstanding > 0)
 		return;
 	/* All notifications: JSON-RPC says send nothing at all. */
-	if (json_object_array_length(b->responses) > 0)
+	if (json_object_array_length(b->responses) > 0) {
+		batch_fit(b->responses);
 		out_send(b->responses);
-	else
+	} else
 		json_object_put(b->responses);
 	free(b);
 }

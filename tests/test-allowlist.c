@@ -487,11 +487,13 @@ test_load_directory(void **state)
 	char			 want[256], err[512];
 
 	assert_int_equal(allowlist_load(tmpdir, &al, err, sizeof err), -1);
-	snprintf(want, sizeof want, "config %s is not a regular file", tmpdir);
+	snprintf(want, sizeof want, "config %s is not a regular file but a "
+	    "directory", tmpdir);
 	assert_string_equal(err, want);
 	assert_int_equal(allowlist_load("/dev/null", &al, err, sizeof err),
 	    -1);
-	assert_string_equal(err, "config /dev/null is not a regular file");
+	assert_string_equal(err, "config /dev/null is not a regular file but "
+	    "a character device");
 }
 
 static void

@@ -380,9 +380,30 @@ test_echo_short(void **state)
 	assert_string_equal(buf, "nash");
 	echo_value(buf, sizeof buf, S(""));
 	assert_string_equal(buf, "");
-	/* NUL and invalid bytes become U+FFFD. */
+	/* Invalid bytes become U+FFFD; NUL and other controls \xHH. */
 	echo_value(buf, sizeof buf, "a\0b\xff", 4);
-	assert_string_equal(buf, "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+	assert_string_equal(buf, "a\\x00b\xef\xbf\xbd");
+	echo_value(buf, sizeof buf, S("a\nb\rc\x1b[0m\x7f"));
+	assert_string_equal(buf, "a\\x0ab\\x0dc\\x1b[0m\\x7f");
+	/* C1 controls (U+0080-U+009F, here CSI) by their code point. */
+	echo_value(buf, sizeof buf, S("x\xc2\x9by\xc3\xa9"));
+	assert_string_equal(buf, "x\\x9by\xc3\xa9");
+}
+
+/* 64 controls, each four bytes escaped, and the ellipsis still fit. */
+static void
+test_echo_controls_fill(void **state)
+{
+	char	 buf[ECHO_BYTES], src[65], want[ECHO_BYTES];
+	size_t	 i;
+
+	memset(src, '\n', sizeof src);
+	echo_value(buf, sizeof buf, src, sizeof src);
+	for (i = 0; i < 64; i++)
+		memcpy(want + 4 * i, "\\x0a", 4);
+	memcpy(want + 4 * i, "\xe2\x80\xa6", 4);
+	assert_string_equal(buf, want);
+	assert_null(strchr(buf, '\n'));
 }
 
 static void
@@ -467,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_github),
 		cmocka_unit_test(test_github_length),
 		cmocka_unit_test(test_echo_short),
+		cmocka_unit_test(test_echo_controls_fill),
 		cmocka_unit_test(test_echo_truncation),
 		cmocka_unit_test(test_echo_truncation_4byte),
 		cmocka_unit_test(test_echo_small_buffer),

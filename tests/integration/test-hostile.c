@@ -8,10 +8,14 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1524,6 +1528,549 @@ test_embedded_nul(void **state)
 	run_cases(s, cases, NCASES(cases));
 }
 
+
+/* ------------------------------------------------------------------ */
+/* Issue 14: special files, answers too large, echoed text, signals,   */
+/* files replaced under the sandbox.                                   */
+
+static char *
+mktmp(void)
+{
+	static char	dir[64];
+
+	snprintf(dir, sizeof dir, "/tmp/dispatch-h14.XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		fail_msg("mkdtemp: %s", strerror(errno));
+	chmod(dir, 0755);
+	return (dir);
+}
+
+/* A bound AF_UNIX socket at path (left for the test to unlink). */
+static int
+make_socket(const char *path, int type)
+{
+	struct sockaddr_un	sun;
+	int			fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path);
+	if ((fd = socket(AF_UNIX, type, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1)
+		fail_msg("socket %s: %s", path, strerror(errno));
+	return (fd);
+}
+
+/* A tool error for this dispatch, holding want; one more rejected record. */
+static void
+expect_refused(struct srv *s, const char *args, const char *want)
+{
+	struct json_object	*r;
+	int			 rej = audit_count(s, "rejected");
+
+	r = srv_call(s, "dispatch_unit", args);
+	if (r == NULL || !result_is_error(r) || result_text(r) == NULL ||
+	    strstr(result_text(r), want) == NULL)
+		fail_msg("expected a tool error with '%s', got %.400s", want,
+		    jtext(r));
+	if (strchr(result_text(r), '\n') != NULL)
+		fail_msg("a tool error of more than one line: %.400s",
+		    result_text(r));
+	json_object_put(r);
+	assert_int_equal(audit_count(s, "rejected"), rej + 1);
+	expect_alive(s, want);
+	cases_run++;
+}
+
+/*
+ * An allowlist that is a FIFO, a directory, a device, a socket, a
+ * symbolic link to one, or a /proc file: a tool error at once, and the
+ * next request is served; then a good allowlist works again.
+ */
+static void
+test_allowlist_special_files(void **state)
+{
+	struct srv	*s = start(1);
+	char		 path[600];
+	int		 fd;
+
+	(void)state;
+	unlink(s->repos);
+	if (mkfifo(s->repos, 0600) == -1)
+		fail_msg("mkfifo: %s", strerror(errno));
+	expect_refused(s, UARGS("nash-forbes", "nash", "t"),
+	    "is not a regular file but a FIFO");
+	/* A writer that never writes: the open must not wait for it. */
+	fd = open(s->repos, O_RDWR | O_NONBLOCK);
+	expect_refused(s, UARGS("nash-forbes", "nash", "t"),
+	    "is not a regular file but a FIFO");
+	close(fd);
+	unlink(s->repos);
+	mkdir(s->repos, 0700);
+	/* Landlock lets the broker read files only: EACCES, or the type. */
+	expect_refused(s, UARGS("nash-forbes", "nash", "t"), "repos.json");
+	rmdir(s->repos);
+	fd = make_socket(s->repos, SOCK_STREAM);
+	expect_refused(s, UARGS("nash-forbes", "nash", "t"), "cannot be read");
+	close(fd);
+	unlink(s->repos);
+	snprintf(path, sizeof path, "%s/fifo", s->dir);
+	mkfifo(path, 0600);
+	if (symlink(path, s->repos) == -1)
+		fail_msg("symlink: %s", strerror(errno));
+	expect_refused(s, UARGS("nash-forbes", "nash", "t"),
+	    "is not a regular file but a FIFO");
+	unlink(s->repos);
+	write_file(s->repos, TEST_REPOS_JSON);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "after special files"), 10000));
+	expect_alive(s, "allowlist special files");
+}
+
+/* The same through the environment, for files outside the sandbox's reach. */
+static void
+test_allowlist_devices(void **state)
+{
+	static const char *const paths[] = {
+		"/dev/null", "/dev/zero", "/dev/urandom", "/proc/self/status",
+		"/proc/self/fd/0",
+	};
+	const char	*env[2] = { NULL, NULL };
+	char		 kv[128];
+	struct srv	*s;
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NCASES(paths); i++) {
+		snprintf(kv, sizeof kv, "DISPATCH_REPOS_JSON=%s", paths[i]);
+		env[0] = kv;
+		s = cur = srv_start_init(env);
+		/* /proc files are regular, of size 0: no JSON in them. */
+		expect_refused(s, UARGS("nash-forbes", "nash", "t"),
+		    i == 3 ? "is not valid JSON" : i == 4 ?
+		    "is not a regular file but" :
+		    "is not a regular file but a character device");
+		assert_int_equal(srv_close(s, 10000), 0);
+		srv_free(s);
+		cur = NULL;
+	}
+}
+
+/* Started with a bad audit log: exit 1 at once, one line on stderr. */
+static void
+expect_no_start(const char *const *env, const char *want)
+{
+	struct srv	*s;
+	const char	*e;
+	int		 st;
+
+	s = cur = srv_start(env);
+	st = srv_wait(s, 10000);
+	e = srv_stderr(s);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 1)
+		fail_msg("expected exit 1 for '%s', got status %d; stderr: %s",
+		    want, st, e);
+	if (strstr(e, want) == NULL || strchr(e, '\n') != e + strlen(e) - 1 ||
+	    strchr(e, '\x1b') != NULL || strchr(e, '\r') != NULL)
+		fail_msg("expected one line with '%s', got '%s'", want, e);
+	srv_free(s);
+	cur = NULL;
+	cases_run++;
+}
+
+static void
+test_audit_special_files(void **state)
+{
+	const char	*env[3] = { NULL, NULL, NULL };
+	char		*d = mktmp(), kv[256], path[200], link[200];
+	int		 fd;
+
+	(void)state;
+	env[0] = kv;
+	snprintf(path, sizeof path, "%s/fifo", d);
+	mkfifo(path, 0600);
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=%s", path);
+	expect_no_start(env, "not a regular file but a FIFO");
+	/* A FIFO with a reader that never reads: still refused. */
+	fd = open(path, O_RDONLY | O_NONBLOCK);
+	expect_no_start(env, "not a regular file but a FIFO");
+	close(fd);
+	snprintf(link, sizeof link, "%s/link", d);
+	assert_int_equal(symlink(path, link), 0);
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=%s", link);
+	expect_no_start(env, "not a regular file but a FIFO");
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=/dev/null");
+	expect_no_start(env, "not a regular file but a character device");
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=/dev/zero");
+	expect_no_start(env, "not a regular file but a character device");
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=%s", d);
+	expect_no_start(env, "DISPATCH_AUDIT_LOG");
+	snprintf(path, sizeof path, "%s/sock", d);
+	fd = make_socket(path, SOCK_DGRAM);
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=%s", path);
+	expect_no_start(env, "DISPATCH_AUDIT_LOG");
+	close(fd);
+	/* The lane program: a FIFO, a directory, a device. */
+	snprintf(kv, sizeof kv, "DISPATCH_COMMAND=%s/fifo", d);
+	expect_no_start(env, "is not an executable file");
+	snprintf(kv, sizeof kv, "DISPATCH_COMMAND=%s", d);
+	expect_no_start(env, "is not an executable file");
+	snprintf(kv, sizeof kv, "DISPATCH_COMMAND=/dev/null");
+	expect_no_start(env, "is not an executable file");
+	/* A syslog socket path that is a FIFO or a directory: a warning. */
+	snprintf(kv, sizeof kv, "DISPATCH_SYSLOG_SOCKET=%s/fifo", d);
+	cur = srv_start_init(env);
+	expect_alive(cur, "a FIFO as the syslog socket");
+	json_object_put(wait_final(cur, dispatch_ok(cur, "nash-forbes",
+	    "nash", "no syslog copy"), 10000));
+	assert_non_null(strstr(srv_stderr(cur), "are not mirrored"));
+	srv_free(cur);
+	cur = NULL;
+	unlink(path);
+	unlink(link);
+	snprintf(path, sizeof path, "%s/fifo", d);
+	unlink(path);
+	rmdir(d);
+}
+
+/*
+ * 2025-03-26 batch whose answers together pass 1 MiB: one array, one
+ * answer per request, the pings among them, the largest results
+ * replaced by -32603.
+ */
+static void
+test_batch_too_large(void **state)
+{
+	struct srv		*s = cur = srv_start(NULL);
+	struct json_object	*r, *el;
+	char			 h[3][64], *line;
+	size_t			 i, n, len, errors = 0;
+
+	(void)state;
+	r = srv_request(s, "initialize", "{\"protocolVersion\":\"2025-03-26\","
+	    "\"capabilities\":{},\"clientInfo\":{\"name\":\"b\","
+	    "\"version\":\"1\"}}");
+	json_object_put(r);
+	srv_send(s, "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/initialized\"}");
+	for (i = 0; i < 3; i++) {
+		struct json_object	*v;
+
+		/* 2025-03-26: no structuredContent, the view is the text. */
+		r = srv_call(s, "dispatch_unit", UARGS("nash-forbes", "nash",
+		    "ctl"));
+		v = json_tokener_parse(result_text(r));
+		assert_non_null(jget_str(v, "handle"));
+		snprintf(h[i], sizeof h[i], "%s", jget_str(v, "handle"));
+		json_object_put(v);
+		json_object_put(r);
+		sleep_ms(300);
+	}
+	len = 4096;
+	line = malloc(len);
+#define RES(id)	"{\"jsonrpc\":\"2.0\",\"id\":\"" id "\",\"method\":" \
+	"\"tools/call\",\"params\":{\"name\":\"dispatch_result\"," \
+	"\"arguments\":{\"handle\":\"%s\",\"wait_seconds\":10}}}"
+	snprintf(line, len, "[" PING("\"p1\"") "," RES("r1") "," RES("r2") ","
+	    RES("r3") "," PING("\"p2\"") "]", h[0], h[1], h[2]);
+#undef RES
+	srv_send(s, line);
+	free(line);
+	r = srv_recv(s, 30000);
+	if (r == NULL || !json_object_is_type(r, json_type_array))
+		fail_msg("no batch answer; stderr: %s", stderr_tail(s));
+	n = json_object_array_length(r);
+	assert_int_equal(n, 5);
+	assert_true(strlen(jtext(r)) <= MAX_OUT_MSG_BYTES);
+	for (i = 0; i < n; i++) {
+		el = json_object_array_get_idx(r, i);
+		assert_non_null(jget(el, "id"));
+		if (jget(el, "error") != NULL) {
+			assert_int_equal(jget_int(jget(el, "error"), "code"),
+			    -32603);
+			errors++;
+		}
+	}
+	assert_non_null(jget(json_object_array_get_idx(r, 0), "result"));
+	assert_non_null(jget(json_object_array_get_idx(r, 4), "result"));
+	assert_true(errors >= 1 && errors <= 2);
+	json_object_put(r);
+	/* One alone still fits, and is answered whole. */
+	r = srv_call(s, "dispatch_result", "{\"handle\":\"" "x" "\"}");
+	json_object_put(r);
+	expect_alive(s, "a batch too large");
+	cases_run++;
+}
+
+/* Bad values with a newline, CR and ESC: one escaped line, exit 1. */
+static void
+test_echoed_env(void **state)
+{
+	static const char *const vars[] = {
+		"DISPATCH_MAX_ITERATIONS=1\n\x1b[2Jx\r",
+		"DISPATCH_SSH_HOST=h\nost\x1b[31m",
+		"DISPATCH_TIMEOUT=\x1b]0;pwn\x07",
+		"DISPATCH_ENV_PASS=A\nB",
+		"DISPATCH_SANDBOX=\r\nlog",
+		"DISPATCH_COMMAND=/nonexistent\n\x1b[1mlane",
+		"DISPATCH_LANE_NPROC=\xc2\x9b" "2J",
+	};
+	const char	*env[2] = { NULL, NULL };
+	size_t		 i;
+
+	(void)state;
+	for (i = 0; i < NCASES(vars); i++) {
+		env[0] = vars[i];
+		expect_no_start(env, "\\x");
+	}
+}
+
+/* Echoed client text in tool errors; DISPATCH_ENV_PASS with commas. */
+static void
+test_echoed_client(void **state)
+{
+	static const char *const env[] = {
+		"DISPATCH_ENV_PASS=,LANE_DIR,,LANE_AUDIT,", NULL
+	};
+	struct srv		*s = cur = srv_start_init(env);
+	struct json_object	*r;
+
+	(void)state;
+	r = srv_call(s, "dispatch_unit", UARGS("a\\nb\\u001b[2J\\r",
+	    "nash", "t"));
+	assert_true(result_is_error(r));
+	/* The trailing CR is white space, stripped before the check. */
+	assert_non_null(strstr(result_text(r), "'a\\x0ab\\x1b[2J'"));
+	assert_null(strchr(result_text(r), '\n'));
+	assert_null(strchr(result_text(r), '\x1b'));
+	json_object_put(r);
+	r = srv_call(s, "dispatch_status", "{\"handle\":\"\\u009b\\u0007\"}");
+	assert_true(result_is_error(r));
+	assert_non_null(strstr(result_text(r), "'\\x9b\\x07'"));
+	json_object_put(r);
+	/* Empty names in the list name nothing: the lane ran. */
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "empty env names"), 10000));
+	expect_alive(s, "echoed client text");
+	cases_run += 3;
+}
+
+/* A lane killed by any signal: returncode null, the signal named. */
+static void
+test_signals_named(void **state)
+{
+	static const struct {
+		const char	*task;
+		const char	*name;
+	} sigs[] = {
+		{ "sig 15", "SIGTERM" }, { "sig 16", "SIGSTKFLT" },
+		{ "sig 34", "SIGRTMIN" }, { "sig 35", "SIGRTMIN+1" },
+		{ "sig 64", "SIGRTMIN+30" }, { "sig 32", "SIG32" },
+	};
+	struct srv		*s = start(1);
+	struct json_object	*r, *v, *recs, *rec;
+	const char		*h, *sig;
+	char			 handle[64];
+	size_t			 i, j;
+
+	(void)state;
+	for (i = 0; i < NCASES(sigs); i++) {
+		h = dispatch_ok(s, "nash-forbes", "nash", sigs[i].task);
+		snprintf(handle, sizeof handle, "%s", h);
+		r = wait_final(s, handle, 15000);
+		v = result_struct(r);
+		sig = jget_str(v, "signal");
+		if (sig == NULL || strcmp(sig, sigs[i].name) != 0)
+			fail_msg("%s: expected %s, got %s", sigs[i].task,
+			    sigs[i].name, jtext(v));
+		assert_true(jget(v, "returncode") == NULL);
+		json_object_put(r);
+		recs = audit_records(s);
+		for (j = 0; j < json_object_array_length(recs); j++) {
+			rec = json_object_array_get_idx(recs, j);
+			if (jget_str(rec, "handle") == NULL ||
+			    strcmp(jget_str(rec, "handle"), handle) != 0 ||
+			    strcmp(jget_str(rec, "event"), "exit") != 0)
+				continue;
+			assert_string_equal(jget_str(rec, "signal"),
+			    sigs[i].name);
+		}
+		json_object_put(recs);
+		cases_run++;
+	}
+	expect_alive(s, "lanes killed by signals");
+}
+
+static int
+sandboxed(struct srv *s)
+{
+	return (strstr(srv_stderr(s), "applies no sandbox") == NULL);
+}
+
+/* The lane program replaced by rename: refused, saying to restart. */
+static void
+test_program_replaced(void **state)
+{
+	const char	*env[2] = { NULL, NULL };
+	char		*d = mktmp(), kv[256], lane[200], tmp[200], *text;
+	struct srv	*s;
+	struct json_object *r;
+
+	(void)state;
+	snprintf(lane, sizeof lane, "%s/lane", d);
+	snprintf(tmp, sizeof tmp, "%s/lane.new", d);
+	text = read_file(lane_path("record-lane"), NULL);
+	write_file(lane, text);
+	chmod(lane, 0755);
+	snprintf(kv, sizeof kv, "DISPATCH_COMMAND=%s", lane);
+	env[0] = kv;
+	s = cur = srv_start_init(env);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "before"), 10000));
+	write_file(tmp, text);
+	chmod(tmp, 0755);
+	rename(tmp, lane);
+	expect_refused(s, UARGS("nash-forbes", "nash", "t"),
+	    "restart the server");
+	/* Removed: accepted, and the lane fails to start (ENOENT). */
+	unlink(lane);
+	r = wait_final(s, dispatch_ok(s, "nash-forbes", "nash", "gone"),
+	    10000);
+	assert_string_equal(jget_str(result_struct(r), "status"), "failed");
+	json_object_put(r);
+	expect_alive(s, "a removed lane program");
+	free(text);
+	rmdir(d);
+}
+
+/* The audit log's directory removed and made again; a symlinked log. */
+static void
+test_audit_dir_replaced(void **state)
+{
+	const char		*env[2] = { NULL, NULL };
+	char			*d = mktmp(), kv[256], p[4][200];
+	struct srv		*s;
+	struct json_object	*r;
+	size_t			 len;
+	char			*txt;
+
+	(void)state;
+	snprintf(p[0], sizeof p[0], "%s/logs", d);
+	snprintf(p[1], sizeof p[1], "%s/logs/audit.jsonl", d);
+	snprintf(p[2], sizeof p[2], "%s/old", d);
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=%s", p[1]);
+	env[0] = kv;
+	s = cur = srv_start_init(env);
+	snprintf(s->audit, sizeof s->audit, "%s", p[1]);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "before"), 10000));
+	rename(p[0], p[2]);
+	mkdir(p[0], 0700);
+	r = srv_call(s, "dispatch_unit", UARGS("nash-forbes", "nash", "t"));
+	if (sandboxed(s)) {
+		assert_true(result_is_error(r));
+		assert_non_null(strstr(result_text(r), "restart the server"));
+	} else
+		assert_false(result_is_error(r));
+	json_object_put(r);
+	expect_alive(s, "audit directory replaced");
+	srv_free(s);
+	cur = NULL;
+
+	/* A log that is a link into another directory, rotated there. */
+	snprintf(p[0], sizeof p[0], "%s/real", d);
+	mkdir(p[0], 0700);
+	snprintf(p[1], sizeof p[1], "%s/real/audit.jsonl", d);
+	snprintf(p[2], sizeof p[2], "%s/link.jsonl", d);
+	snprintf(p[3], sizeof p[3], "%s/real/audit.jsonl.1", d);
+	write_file(p[1], "");
+	assert_int_equal(symlink(p[1], p[2]), 0);
+	snprintf(kv, sizeof kv, "DISPATCH_AUDIT_LOG=%s", p[2]);
+	s = cur = srv_start_init(env);
+	snprintf(s->audit, sizeof s->audit, "%s", p[1]);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "before rotation"), 10000));
+	rename(p[1], p[3]);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "after rotation"), 10000));
+	txt = read_file(p[1], &len);
+	assert_non_null(txt);
+	assert_non_null(strstr(txt, "\"seq\":3,"));
+	free(txt);
+	expect_alive(s, "a symlinked audit log rotated");
+	cases_run += 2;
+}
+
+/* An allowlist link re-pointed into another directory. */
+static void
+test_allowlist_repointed(void **state)
+{
+	const char		*env[2] = { NULL, NULL };
+	char			 d[64], e[64], kv[256], p[4][200];
+	struct srv		*s;
+	struct json_object	*r;
+
+	(void)state;
+	/* Two directories, neither beneath the other. */
+	snprintf(d, sizeof d, "%s", mktmp());
+	snprintf(e, sizeof e, "%s", mktmp());
+	snprintf(p[0], sizeof p[0], "%s/a1", d);
+	snprintf(p[1], sizeof p[1], "%s/a2", e);
+	mkdir(p[0], 0700);
+	mkdir(p[1], 0700);
+	snprintf(p[2], sizeof p[2], "%s/a1/repos.json", d);
+	write_file(p[2], TEST_REPOS_JSON);
+	snprintf(p[3], sizeof p[3], "%s/a2/repos.json", e);
+	write_file(p[3], TEST_REPOS_JSON);
+	snprintf(p[0], sizeof p[0], "%s/link.json", d);
+	assert_int_equal(symlink(p[2], p[0]), 0);
+	snprintf(kv, sizeof kv, "DISPATCH_REPOS_JSON=%s", p[0]);
+	env[0] = kv;
+	s = cur = srv_start_init(env);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "before"), 10000));
+	unlink(p[0]);
+	assert_int_equal(symlink(p[3], p[0]), 0);
+	r = srv_call(s, "dispatch_unit", UARGS("nash-forbes", "nash", "t"));
+	if (sandboxed(s)) {
+		assert_true(result_is_error(r));
+		assert_non_null(strstr(result_text(r), "restart the server"));
+	} else
+		assert_false(result_is_error(r));
+	json_object_put(r);
+	expect_alive(s, "allowlist re-pointed");
+	cases_run++;
+}
+
+/* 30,000 orgs and 25,000 repos, under 1 MiB: it resolves. */
+static void
+test_allowlist_large(void **state)
+{
+	struct srv	*s = start(1);
+	char		*buf, *p;
+	size_t		 cap = MAX_ALLOWLIST_BYTES + 1, i;
+
+	(void)state;
+	buf = p = malloc(cap);
+	p += sprintf(p, "{\"orgs\":{\"nash-forbes\":{}");
+	for (i = 1; i < 30000; i++)
+		p += sprintf(p, ",\"o%05zu\":{}", i);
+	p += sprintf(p, "},\"repos\":{");
+	for (i = 1; i < 25000; i++)
+		p += sprintf(p, "\"r%05zu\":{\"org\":\"o%05zu\"},", i,
+		    30000 - i);
+	sprintf(p, "\"nash\":{\"org\":\"nash-forbes\"}}}");
+	assert_true(strlen(buf) < MAX_ALLOWLIST_BYTES);
+	write_file(s->repos, buf);
+	free(buf);
+	json_object_put(wait_final(s, dispatch_ok(s, "nash-forbes", "nash",
+	    "large allowlist"), 10000));
+	json_object_put(wait_final(s, dispatch_ok(s, "o29999", "r00001",
+	    "large allowlist"), 10000));
+	expect_alive(s, "a large allowlist");
+	cases_run++;
+}
+
 static int
 report(void **state)
 {
@@ -1549,6 +2096,18 @@ main(void)
 		cmocka_unit_test_teardown(test_reused_id_in_flight, teardown),
 		cmocka_unit_test_teardown(test_allowlist_format_strings, teardown),
 		cmocka_unit_test_teardown(test_embedded_nul, teardown),
+		cmocka_unit_test_teardown(test_allowlist_special_files,
+		    teardown),
+		cmocka_unit_test_teardown(test_allowlist_devices, teardown),
+		cmocka_unit_test_teardown(test_audit_special_files, teardown),
+		cmocka_unit_test_teardown(test_batch_too_large, teardown),
+		cmocka_unit_test_teardown(test_echoed_env, teardown),
+		cmocka_unit_test_teardown(test_echoed_client, teardown),
+		cmocka_unit_test_teardown(test_signals_named, teardown),
+		cmocka_unit_test_teardown(test_program_replaced, teardown),
+		cmocka_unit_test_teardown(test_audit_dir_replaced, teardown),
+		cmocka_unit_test_teardown(test_allowlist_repointed, teardown),
+		cmocka_unit_test_teardown(test_allowlist_large, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, report));

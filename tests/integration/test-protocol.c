@@ -334,10 +334,20 @@ test_command_line(void **state)
 	assert_int_not_equal(run(cmd, NULL), 0);
 	/* epoll cannot watch /dev/null; the frontend must not use it. */
 	snprintf(cmd, sizeof cmd, "DISPATCH_COMMAND='%s' DISPATCH_AUDIT_LOG="
-	    "/dev/null '%s' < /dev/null", lane_path("record-lane"),
-	    bin_path());
+	    "/tmp/dispatch-proto-%ld.jsonl '%s' < /dev/null",
+	    lane_path("record-lane"), (long)getpid(), bin_path());
 	assert_int_equal(run(cmd, &out), 0);
 	assert_string_equal(out, "");
+	free(out);
+	snprintf(cmd, sizeof cmd, "/tmp/dispatch-proto-%ld.jsonl",
+	    (long)getpid());
+	unlink(cmd);
+	/* /dev/null as the audit log would keep nothing: refused. */
+	snprintf(cmd, sizeof cmd, "DISPATCH_COMMAND='%s' DISPATCH_AUDIT_LOG="
+	    "/dev/null '%s' < /dev/null 2>&1", lane_path("record-lane"),
+	    bin_path());
+	assert_int_equal(run(cmd, &out), 1);
+	assert_non_null(strstr(out, "not a regular file"));
 	free(out);
 }
 
@@ -390,8 +400,8 @@ test_check_config(void **state)
 	snprintf(path, sizeof path, "%s/repos.json", dir);
 	write_file(path, TEST_REPOS_JSON);
 	snprintf(cmd, sizeof cmd, "DISPATCH_REPOS_JSON='%s' DISPATCH_COMMAND="
-	    "'%s' DISPATCH_AUDIT_LOG=/dev/null '%s' --check-config 2>/dev/null",
-	    path, lane_path("record-lane"), bin_path());
+	    "'%s' DISPATCH_AUDIT_LOG=%s/audit.jsonl '%s' --check-config "
+	    "2>/dev/null", path, lane_path("record-lane"), dir, bin_path());
 	assert_int_equal(run(cmd, &out), 0);
 	assert_non_null(strstr(out, "nash-forbes/nash -> selamy-labs/nash"));
 	assert_non_null(strstr(out, "reid-max/reid -> selamy-labs/reid"));
@@ -399,6 +409,18 @@ test_check_config(void **state)
 	assert_non_null(strstr(out, "record-lane ORGUSER REPO --host "
 	    "localhost --max 50"));
 	free(out);
+	/* An audit log that is not a regular file: the server would not
+	 * start, and --check-config says so. */
+	snprintf(cmd, sizeof cmd, "DISPATCH_REPOS_JSON='%s' DISPATCH_COMMAND="
+	    "'%s' DISPATCH_AUDIT_LOG=/dev/null '%s' --check-config 2>/dev/null",
+	    path, lane_path("record-lane"), bin_path());
+	assert_int_equal(run(cmd, &out), 1);
+	assert_non_null(strstr(out, "not a regular file but a character "
+	    "device; the server will not start"));
+	free(out);
+	snprintf(cmd, sizeof cmd, "DISPATCH_REPOS_JSON='%s' DISPATCH_COMMAND="
+	    "'%s' DISPATCH_AUDIT_LOG=%s/audit.jsonl '%s' --check-config "
+	    "2>/dev/null", path, lane_path("record-lane"), dir, bin_path());
 	write_file(path, "[1,2]");
 	assert_int_equal(run(cmd, NULL), 1);
 	unlink(path);
