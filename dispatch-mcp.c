@@ -150,8 +150,8 @@ check_config(const struct config *conf, const struct lane_policy *policy)
 	printf("lane nproc:     %llu (RLIMIT_NPROC%s%s)\n",
 	    (unsigned long long)policy->nproc,
 	    getuid() == 0 ? "; not enforced for root" : "",
-	    policy->nproc < conf->lane_nproc ? "; the inherited hard limit, "
-	    "below the default" : "");
+	    policy->nproc < conf->lane_nproc ? "; lowered to the inherited "
+	    "hard limit" : "");
 	echo_path(echo, sizeof echo, conf->audit_path);
 	printf("audit log:      %s\n", echo);
 	/* What the server would refuse to start with. */

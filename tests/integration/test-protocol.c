@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include <stdarg.h>
@@ -391,6 +392,39 @@ test_bad_config_fails_fast(void **state)
 	}
 }
 
+/*
+ * Runs cmd under a hard RLIMIT_NPROC of limit, in a child so that this
+ * process keeps its own; 0 if the output holds want.  A limit that
+ * cannot be had (above an inherited lower one) counts as success.
+ */
+static int
+run_nproc(const char *cmd, rlim_t limit, const char *want)
+{
+	struct rlimit	 rl;
+	char		*out;
+	pid_t		 pid;
+	int		 st;
+
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_max != RLIM_INFINITY &&
+	    rl.rlim_max < limit)
+		return (0);
+	if ((pid = fork()) == 0) {
+		rl.rlim_max = limit;
+		if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > limit)
+			rl.rlim_cur = limit;
+		if (setrlimit(RLIMIT_NPROC, &rl) == -1)
+			_exit(2);
+		if (run(cmd, &out) != 0 || strstr(out, want) == NULL) {
+			fprintf(stderr, "no '%s' in:\n%s", want, out);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	if (pid == -1 || waitpid(pid, &st, 0) != pid)
+		return (-1);
+	return (WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 static void
 test_check_config(void **state)
 {
@@ -418,6 +452,25 @@ test_check_config(void **state)
 	assert_non_null(strstr(out, "not a regular file but a character "
 	    "device; the server will not start"));
 	free(out);
+	/* A default above the inherited hard RLIMIT_NPROC is lowered, and
+	 * so, for root, is a value set above it; both say so. */
+	snprintf(cmd, sizeof cmd, "DISPATCH_REPOS_JSON='%s' DISPATCH_COMMAND="
+	    "'%s' DISPATCH_AUDIT_LOG=%s/audit.jsonl '%s' --check-config "
+	    "2>/dev/null", path, lane_path("record-lane"), dir, bin_path());
+	assert_int_equal(run_nproc(cmd, 2000, "lane nproc:     2000 "
+	    "(RLIMIT_NPROC"), 0);
+	assert_int_equal(run_nproc(cmd, 2000, "; lowered to the inherited "
+	    "hard limit)"), 0);
+	if (geteuid() == 0) {
+		snprintf(cmd, sizeof cmd, "DISPATCH_LANE_NPROC=3000 "
+		    "DISPATCH_REPOS_JSON='%s' DISPATCH_COMMAND='%s' "
+		    "DISPATCH_AUDIT_LOG=%s/audit.jsonl '%s' --check-config "
+		    "2>/dev/null", path, lane_path("record-lane"), dir,
+		    bin_path());
+		assert_int_equal(run_nproc(cmd, 2000, "lane nproc:     2000 "
+		    "(RLIMIT_NPROC; not enforced for root; lowered to the "
+		    "inherited hard limit)"), 0);
+	}
 	snprintf(cmd, sizeof cmd, "DISPATCH_REPOS_JSON='%s' DISPATCH_COMMAND="
 	    "'%s' DISPATCH_AUDIT_LOG=%s/audit.jsonl '%s' --check-config "
 	    "2>/dev/null", path, lane_path("record-lane"), dir, bin_path());
