@@ -1849,10 +1849,10 @@ cmd_report(const char *in, const char *out, int strict)
 	}
 	printf("\nsteps, each reproducible alone (helpers built from "
 	    "bench/*.c, environment as in\nbench/run.sh, $WORK its work "
-	    "directory, $SSH_LAB and $SLURM_LAB its labs' directories,\n"
-	    "the daemons running):\n");
+	    "directory, $SSH_LAB and $SLURM_LAB its labs, their\n"
+	    "daemons running):\n");
 	for (j = 0; j < nsteps; j++)
-		printf("  %-12s %s\n", steps[j][0], steps[j][1]);
+		printf("  %-14s %s\n", steps[j][0], steps[j][1]);
 
 	if ((f = fopen(out, "w")) == NULL)
 		die("open %s: %s", out, strerror(errno));
