@@ -6,11 +6,13 @@
  *        driver mem      [-s] [-n runs] [-R records] [-t tag] -- argv ...
  *        driver lat      [-s] [-n rounds] [-k seq] [-p pipelined] [-t tag]
  *                        -- argv ...
- *        driver overhead [-n runs] -a appendfile -- argv ...
+ *        driver overhead [-n runs] [-w warmups] -a appendfile -- argv ...
+ *        driver overhead -L name [-n runs] [-w warmups] -- argv ...
  *        driver scale    [-n rounds] [-c count] -k k1,k2,... -- argv ...
  *        driver busy     [-l lanes] [-n rounds] [-k seq] -- argv ...
  *        driver allow    [-n runs] [-t tag] -- argv ...
  *        driver report   [-s] results out.json
+ *        driver port     [count]
  *
  * Every measuring command prints lines "key unit sample sample ...",
  * one sample per run or round; "report" reads a file of such lines (and
@@ -22,12 +24,23 @@
  * allowlisted target, BENCH_STAMP the file lane-stamp writes, and
  * BENCH_SERVER_LOG (if set) receives the server's stderr.  -T seconds
  * bounds every command (default 300): past it, the servers are killed.
+ *
+ * "overhead -L name" measures a real lane program (DISPATCH_COMMAND, such
+ * as dispatch-lane-ssh) whose far end runs lane-stamp, and keys its
+ * figures by name; its floor is that lane program started alone, as the
+ * server starts it.  "port" prints free TCP ports on 127.0.0.1, for the
+ * daemons of those lanes.
  */
 #define _GNU_SOURCE	/* pipe2 */
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+
+#include <netinet/in.h>
+
+#include <arpa/inet.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -1039,21 +1052,21 @@ cmd_lat(int rounds, int seq, long npipe, int with_status,
 	return (0);
 }
 
-/* The lane's stamp: CLOCK_MONOTONIC ns, waiting up to 5 s for it. */
+/* The lane's stamp: CLOCK_MONOTONIC ns, waiting up to wait_ms for it. */
 static int64_t
-read_stamp(const char *path)
+read_stamp(const char *path, int wait_ms)
 {
 	char	buf[64];
 	size_t	n;
-	int	i;
+	int64_t	deadline = now_ns() + (int64_t)wait_ms * 1000000;
 
-	for (i = 0; i < 25000; i++) {
+	do {
 		n = read_small(path, buf, sizeof buf);
 		if (n > 0 && buf[n - 1] == '\n')
 			return (strtoll(buf, NULL, 10));
 		usleep(200);
-	}
-	die("no stamp in %s", path);
+	} while (now_ns() < deadline);
+	die("no stamp in %s after %d ms", path, wait_ms);
 }
 
 static const char *
@@ -1092,7 +1105,7 @@ spawn_floor(const char *lane, const char *stamp, int fd, double *sp,
 		die("posix_spawn %s: %s", lane, strerror(errno));
 	if (waitpid(pid, &status, 0) == -1 || status != 0)
 		die("the lane failed");
-	ts = read_stamp(stamp);
+	ts = read_stamp(stamp, 5000);
 	*sp = (double)(ts - t0) / 1e6;
 
 	t0 = now_ns();
@@ -1103,33 +1116,197 @@ spawn_floor(const char *lane, const char *stamp, int fd, double *sp,
 }
 
 /*
+ * The stamp of a lane dispatched over ssh or Slurm, which can take
+ * seconds: past 2 s without one, the dispatch's status is asked every
+ * half second, so that a lane that ended without a stamp is reported at
+ * once, with the answer.
+ */
+static int64_t
+lane_stamp(struct srv *s, const char *stamp, const char *handle,
+    int wait_ms)
+{
+	char	 buf[64], *line = NULL;
+	size_t	 n;
+	int64_t	 t0 = now_ns(), next = t0 + 2000000000LL;
+	int	 ended = 0;
+
+	for (;;) {
+		n = read_small(stamp, buf, sizeof buf);
+		if (n > 0 && buf[n - 1] == '\n')
+			return (strtoll(buf, NULL, 10));
+		if (ended)
+			die("the lane ended without a stamp: %.800s", line);
+		if (now_ns() - t0 > (int64_t)wait_ms * 1000000)
+			die("no stamp in %s after %d ms", stamp, wait_ms);
+		if (now_ns() >= next) {
+			timed(s, mk_status, (void *)handle, &line);
+			/* One more look at the stamp first. */
+			ended = strstr(line, "\"status\":\"running\"") == NULL;
+			next = now_ns() + 500000000LL;
+			continue;
+		}
+		usleep(200);
+	}
+}
+
+/* The value of NAME in our environment, as "NAME=value", or NULL. */
+static char *
+env_pair(const char *name, size_t len)
+{
+	extern char	**environ;
+	char		**e;
+
+	for (e = environ; *e != NULL; e++)
+		if (strncmp(*e, name, len) == 0 && (*e)[len] == '=')
+			return (*e);
+	return (NULL);
+}
+
+/*
+ * The floor of a dispatch through a real lane program, one sample: the
+ * program started alone, as the server starts it, to the first
+ * instruction of lane-stamp at its far end.  It gets the server's
+ * argument vector and environment (PATH, HOME, USER, LOGNAME, LANG,
+ * SSH_AUTH_SOCK, the names in DISPATCH_ENV_PASS, a fresh DISPATCH_HANDLE
+ * and the target), the task on stdin and its output thrown away; it must
+ * exit 0.  It dies with us.
+ */
+static double
+lane_alone(const char *lane, const char *stamp, long run, int wait_ms)
+{
+	static const char *const fixed[] = { "HOME", "USER", "LOGNAME",
+			    "LANG", "SSH_AUTH_SOCK" };
+	static char	 handle[64], ouser[300], orepo[300], ogh[300];
+	char		 task[64], buf[64];
+	char		*envp[64], *largv[8], *e;
+	const char	*host = getenv("DISPATCH_SSH_HOST"), *p;
+	size_t		 i, n, len;
+	int64_t		 t0, ts, deadline;
+	pid_t		 pid;
+	int		 in[2], null, status;
+
+	n = 0;
+	envp[n++] = "PATH=/usr/local/bin:/usr/bin:/bin";
+	for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		if ((e = env_pair(fixed[i], strlen(fixed[i]))) != NULL)
+			envp[n++] = e;
+	/* DISPATCH_ENV_PASS: names separated by commas. */
+	for (p = getenv("DISPATCH_ENV_PASS"); p != NULL && *p != '\0';) {
+		len = strcspn(p, ",");
+		if (len > 0 && n < 56 && (e = env_pair(p, len)) != NULL)
+			envp[n++] = e;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	snprintf(handle, sizeof handle, "DISPATCH_HANDLE=dsp-%08lx%08lx%016llx",
+	    (unsigned long)getpid() & 0xffffffffUL,
+	    (unsigned long)run & 0xffffffffUL,
+	    (unsigned long long)now_ns());
+	snprintf(ouser, sizeof ouser, "DISPATCH_ORGUSER=%s", org);
+	snprintf(orepo, sizeof orepo, "DISPATCH_REPO=%s", repo);
+	envp[n++] = handle;
+	envp[n++] = ouser;
+	/* The server's value for a target without "github": the repo. */
+	snprintf(ogh, sizeof ogh, "DISPATCH_GITHUB=%s", repo);
+	envp[n++] = orepo;
+	envp[n++] = ogh;
+	envp[n] = NULL;
+	largv[0] = (char *)lane;
+	largv[1] = (char *)org;
+	largv[2] = (char *)repo;
+	largv[3] = "--host";
+	largv[4] = (char *)(host != NULL ? host : "localhost");
+	largv[5] = "--max";
+	largv[6] = "50";
+	largv[7] = NULL;
+
+	/* The task fits the pipe: written whole before the start. */
+	len = (size_t)snprintf(task, sizeof task, "benchmark unit alone %ld",
+	    run);
+	if (pipe2(in, O_CLOEXEC) == -1 ||
+	    write(in[1], task, len) != (ssize_t)len || close(in[1]) == -1)
+		die("task pipe: %s", strerror(errno));
+	if ((null = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+		die("open /dev/null: %s", strerror(errno));
+	unlink(stamp);
+	t0 = now_ns();
+	switch (pid = fork()) {
+	case -1:
+		die("fork: %s", strerror(errno));
+	case 0:
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (dup2(in[0], 0) == -1 || dup2(null, 1) == -1)
+			_exit(126);
+		execve(lane, largv, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	close(null);
+	/*
+	 * The stamp, unless the lane ends first: its far end stamps before
+	 * it exits, and the lane exits after it, so a lane that has ended
+	 * without a stamp failed.
+	 */
+	deadline = t0 + (int64_t)wait_ms * 1000000;
+	status = 0;
+	for (;;) {
+		n = read_small(stamp, buf, sizeof buf);
+		if (n > 0 && buf[n - 1] == '\n')
+			break;
+		if (pid != -1 && waitpid(pid, &status, WNOHANG) == pid) {
+			if (status != 0)
+				die("%s alone failed: wait status 0x%x", lane,
+				    status);
+			pid = -1;
+			continue;	/* one more look */
+		}
+		if (pid == -1)
+			die("%s alone exited 0 without a stamp in %s", lane,
+			    stamp);
+		if (now_ns() > deadline)
+			die("no stamp in %s after %d ms", stamp, wait_ms);
+		usleep(200);
+	}
+	ts = strtoll(buf, NULL, 10);
+	if (pid != -1 && (waitpid(pid, &status, 0) == -1 || status != 0))
+		die("%s alone failed: wait status 0x%x", lane, status);
+	return ((double)(ts - t0) / 1e6);
+}
+
+/*
  * Each run dispatches one lane through the server, then measures the
- * floor, so that both see the same machine.
+ * floor, so that both see the same machine; the first warm runs are not
+ * counted.  With a name, the lane is a real lane program and its floor
+ * that program alone; else the floor is posix_spawn of the lane and an
+ * fsync of a 1 KiB append to the file held open.
  */
 static int
-cmd_overhead(int runs, const char *append, char *const argv[])
+cmd_overhead(int runs, int warm, const char *append, const char *name,
+    char *const argv[])
 {
 	struct srv	*s;
 	const char	*stamp = stamp_path(), *lane;
 	double		 lane_ms[MAX_SAMPLES], resp[MAX_SAMPLES];
 	double		 sp[MAX_SAMPLES], fs[MAX_SAMPLES], tot[MAX_SAMPLES];
 	double		 a, b;
-	char		 buf[REQ_BYTES], *line;
+	char		 buf[REQ_BYTES], key[64], handle[40], *line;
 	size_t		 len;
 	int64_t		 t0, t1, ts;
 	long		 id;
-	int		 r, base, fd;
+	int		 r, base, fd = -1;
+	int		 wait_ms = name != NULL ? 60000 : 5000;
 
 	if ((lane = getenv("DISPATCH_COMMAND")) == NULL || *lane != '/')
 		die("DISPATCH_COMMAND must be the lane's absolute path");
 	/* Held open, as the audit log is. */
-	if ((fd = open(append, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-	    0600)) == -1)
+	if (name == NULL && (fd = open(append, O_WRONLY | O_APPEND | O_CREAT |
+	    O_CLOEXEC, 0600)) == -1)
 		die("open %s: %s", append, strerror(errno));
 	s = srv_start_init(argv);
 	sleep_ms(100);
 	base = tree_count(s->pid);
-	for (r = -3; r < runs; r++) {
+	for (r = -warm; r < runs; r++) {
 		unlink(stamp);
 		id = s->next_id++;
 		len = mk_dispatch(buf, sizeof buf, id, NULL);
@@ -1137,13 +1314,20 @@ cmd_overhead(int runs, const char *append, char *const argv[])
 		srv_write(s, buf, len);
 		line = srv_wait_id(s, id);
 		t1 = now_ns();
-		if (is_error(line))
+		if (is_error(line) || find_handle(line, handle) == -1)
 			die("dispatch_unit failed: %.300s", line);
-		ts = read_stamp(stamp);
-		if (wait_tree(s->pid, base, 10000) == -1)
+		if (name != NULL)
+			ts = lane_stamp(s, stamp, handle, wait_ms);
+		else
+			ts = read_stamp(stamp, wait_ms);
+		if (wait_tree(s->pid, base, wait_ms * 2) == -1)
 			die("the lane did not exit");
 		sleep_ms(10);
-		spawn_floor(lane, stamp, fd, &a, &b);
+		if (name != NULL) {
+			a = lane_alone(lane, stamp, r + warm, wait_ms);
+			b = 0;
+		} else
+			spawn_floor(lane, stamp, fd, &a, &b);
 		if (r >= 0) {
 			lane_ms[r] = (double)(ts - t0) / 1e6;
 			resp[r] = (double)(t1 - t0) / 1e6;
@@ -1154,14 +1338,51 @@ cmd_overhead(int runs, const char *append, char *const argv[])
 		sleep_ms(10);
 	}
 	srv_stop(s, 10000);
-	close(fd);
+	if (fd != -1)
+		close(fd);
 	tag = "ours";
+	if (name != NULL) {
+		snprintf(key, sizeof key, "disp_lane_%s", name);
+		emit(key, "ms", lane_ms, runs);
+		snprintf(key, sizeof key, "disp_resp_%s", name);
+		emit(key, "ms", resp, runs);
+		tag = "limit";
+		snprintf(key, sizeof key, "lane_%s", name);
+		emit(key, "ms", sp, runs);
+		return (0);
+	}
 	emit("disp_lane", "ms", lane_ms, runs);
 	emit("disp_resp", "ms", resp, runs);
 	tag = "limit";
 	emit("disp_spawn", "ms", sp, runs);
 	emit("disp_fsync", "ms", fs, runs);
 	emit("disp_total", "ms", tot, runs);
+	return (0);
+}
+
+/* Free TCP ports on 127.0.0.1, all held until all are found. */
+static int
+cmd_port(int count)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len;
+	int			fds[16], i;
+
+	for (i = 0; i < count; i++) {
+		len = sizeof sin;
+		memset(&sin, 0, sizeof sin);
+		sin.sin_family = AF_INET;
+		sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if ((fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1 ||
+		    bind(fds[i], (struct sockaddr *)&sin, sizeof sin) == -1 ||
+		    getsockname(fds[i], (struct sockaddr *)&sin, &len) == -1)
+			die("a free port: %s", strerror(errno));
+		printf("%s%d", i > 0 ? " " : "", ntohs(sin.sin_port));
+	}
+	printf("\n");
+	for (i = 0; i < count; i++)
+		close(fds[i]);
 	return (0);
 }
 
@@ -1368,6 +1589,12 @@ static const struct row rows[] = {
 	/* "limit" here is the same dispatch with a one-target allowlist. */
 	{ "dispatch, 25,000-repo allowlist", "ms", "big.allow_resp", NULL,
 	    "small.allow_resp", R_OURS_LIMIT, T_OURS_LT, 50, "ours < 50 ms" },
+	/* The limit: the lane program alone, to the same stamp. */
+	{ "dispatch -> lane 1st instr., ssh", "ms", "ours.disp_lane_ssh",
+	    NULL, "limit.lane_ssh", R_OURS_LIMIT, T_NONE, 0, NULL },
+	{ "dispatch -> lane 1st instr., Slurm", "ms",
+	    "ours.disp_lane_slurm", NULL, "limit.lane_slurm", R_OURS_LIMIT,
+	    T_NONE, 0, NULL },
 	{ "dispatches/s, 1 in flight", "per_s", "ours.scale_1", NULL, NULL,
 	    R_NONE, T_NONE, 0, NULL },
 	{ "dispatches/s, 16 in flight", "per_s", "ours.scale_16", NULL,
@@ -1386,6 +1613,19 @@ static const struct row rows[] = {
 	    NULL, NULL, R_NONE, T_NONE, 0, NULL },
 	{ "shutdown with 1000 lanes", "ms", "ours.busy_shutdown", NULL, NULL,
 	    R_NONE, T_NONE, 0, NULL },
+};
+
+/*
+ * Figures measured only where a lab's daemons could start: the run's
+ * meta "lane_NAME" says which lab ran, or "n/a: why" when it could not,
+ * and then -s does not ask for the figure.
+ */
+static const struct {
+	const char	*key;
+	const char	*meta;
+} lab_figs[] = {
+	{ "ours.disp_lane_ssh", "lane_ssh" },
+	{ "ours.disp_lane_slurm", "lane_slurm" },
 };
 
 static const char *const ratio_names[] = {
@@ -1479,6 +1719,32 @@ load(const char *path)
 }
 
 static const char *
+meta_value(const char *key)
+{
+	int	j;
+
+	for (j = 0; j < nmeta; j++)
+		if (strcmp(meta[j][0], key) == 0)
+			return (meta[j][1]);
+	return (NULL);
+}
+
+/* Whether the figure key is one whose lab could not run. */
+static int
+lab_na(const char *key)
+{
+	const char	*v;
+	size_t		 i;
+
+	for (i = 0; key != NULL && i < sizeof lab_figs / sizeof lab_figs[0];
+	    i++)
+		if (strcmp(lab_figs[i].key, key) == 0)
+			return ((v = meta_value(lab_figs[i].meta)) != NULL &&
+			    strncmp(v, "n/a", 3) == 0);
+	return (0);
+}
+
+static const char *
 fmt_num(char *buf, size_t len, const struct figure *g)
 {
 	double	v;
@@ -1526,6 +1792,7 @@ cmd_report(const char *in, const char *out, int strict)
 {
 	const struct row	*w;
 	struct figure		*o, *p, *l, *g;
+	const char		*v;
 	FILE			*f;
 	double			 ratio[sizeof rows / sizeof rows[0]];
 	const char		*met[sizeof rows / sizeof rows[0]];
@@ -1602,6 +1869,9 @@ cmd_report(const char *in, const char *out, int strict)
 	printf("\nvalues are medians over the runs or rounds below; "
 	    "ratios and targets use the medians\n");
 	printf("targets: %d MET, %d MISSED, %d n/a\n", nmet, nmissed, nna);
+	for (i = 0; i < sizeof lab_figs / sizeof lab_figs[0]; i++)
+		if ((v = meta_value(lab_figs[i].meta)) != NULL)
+			printf("%s: %s\n", lab_figs[i].meta, v);
 
 	printf("\n%-30s %-6s %4s %12s %12s %12s  %s\n", "measurement",
 	    "unit", "n", "min", "median", "max", "step");
@@ -1613,9 +1883,10 @@ cmd_report(const char *in, const char *out, int strict)
 	}
 	printf("\nsteps, each reproducible alone (helpers built from "
 	    "bench/*.c, environment as in\nbench/run.sh, $WORK its work "
-	    "directory):\n");
+	    "directory, $SSH_LAB and $SLURM_LAB its labs, their\n"
+	    "daemons running):\n");
 	for (j = 0; j < nsteps; j++)
-		printf("  %-12s %s\n", steps[j][0], steps[j][1]);
+		printf("  %-14s %s\n", steps[j][0], steps[j][1]);
 
 	if ((f = fopen(out, "w")) == NULL)
 		die("open %s: %s", out, strerror(errno));
@@ -1687,6 +1958,8 @@ cmd_report(const char *in, const char *out, int strict)
 	/* Strict: each of our figures must have been measured. */
 	for (i = 0; strict && i < sizeof rows / sizeof rows[0]; i++) {
 		o = fig(rows[i].ours);
+		if (lab_na(rows[i].ours))
+			continue;
 		if (rows[i].ours != NULL && (o == NULL || o->n == 0)) {
 			fprintf(stderr, "report: no figure for '%s'\n",
 			    rows[i].label);
@@ -1705,12 +1978,16 @@ usage(void)
 	    " ...\n"
 	    "       driver lat [-s] [-n rounds] [-k seq] [-p pipelined] "
 	    "[-t tag] -- argv ...\n"
-	    "       driver overhead [-n runs] -a appendfile -- argv ...\n"
+	    "       driver overhead [-n runs] [-w warmups] -a appendfile -- "
+	    "argv ...\n"
+	    "       driver overhead -L name [-n runs] [-w warmups] -- argv ..."
+	    "\n"
 	    "       driver scale [-n rounds] [-c count] -k k1,k2,... -- "
 	    "argv ...\n"
 	    "       driver busy [-l lanes] [-n rounds] [-k seq] -- argv ...\n"
 	    "       driver allow [-n runs] [-t tag] -- argv ...\n"
-	    "       driver report [-s] results out.json\n");
+	    "       driver report [-s] results out.json\n"
+	    "       driver port [count]\n");
 	exit(2);
 }
 
@@ -1718,12 +1995,12 @@ int
 main(int argc, char *argv[])
 {
 	struct sigaction	 sa;
-	const char		*cmd, *append = NULL, *v;
+	const char		*cmd, *append = NULL, *name = NULL, *v;
 	char			*p, *end;
 	long			 ks[MAX_KS], npipe = 20000, count = 1000;
 	int			 ch, runs = 5, seq = 2000, flag_i = 0;
 	int			 flag_s = 0, records = 0, lanes = 1000, nks = 0;
-	int			 limit_s = 300;
+	int			 limit_s = 300, warm = 3;
 
 	if (argc < 2)
 		usage();
@@ -1735,9 +2012,15 @@ main(int argc, char *argv[])
 			usage();
 		return (cmd_report(argv[2], argv[3], 0));
 	}
+	if (strcmp(cmd, "port") == 0) {
+		if (argc > 3)
+			usage();
+		return (cmd_port(argc == 3 ? (int)parse_num(argv[2], 1, 16,
+		    "count") : 1));
+	}
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "a:c:ik:l:n:p:R:st:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:ik:L:l:n:p:R:st:T:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			append = optarg;
@@ -1764,6 +2047,15 @@ main(int argc, char *argv[])
 					break;
 			}
 			break;
+		case 'L':
+			/* A key's suffix: short, lowercase, digits. */
+			if (optarg[0] == '\0' || strlen(optarg) > 16 ||
+			    strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
+			    "0123456789") != strlen(optarg))
+				die("-L: '%s' is not 1 to 16 of [a-z0-9]",
+				    optarg);
+			name = optarg;
+			break;
 		case 'l':
 			lanes = (int)parse_num(optarg, 1, 4096, "-l");
 			break;
@@ -1784,6 +2076,9 @@ main(int argc, char *argv[])
 			break;
 		case 'T':
 			limit_s = (int)parse_num(optarg, 1, 3600, "-T");
+			break;
+		case 'w':
+			warm = (int)parse_num(optarg, 0, 100, "-w");
 			break;
 		default:
 			usage();
@@ -1815,9 +2110,9 @@ main(int argc, char *argv[])
 	if (strcmp(cmd, "lat") == 0)
 		return (cmd_lat(runs, seq, npipe, flag_s, argv));
 	if (strcmp(cmd, "overhead") == 0) {
-		if (append == NULL)
+		if ((append == NULL) == (name == NULL))
 			usage();
-		return (cmd_overhead(runs, append, argv));
+		return (cmd_overhead(runs, warm, append, name, argv));
 	}
 	if (strcmp(cmd, "scale") == 0) {
 		if (nks == 0)

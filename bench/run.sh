@@ -9,38 +9,56 @@
 #
 # Environment: DISPATCH_MCP_BIN (required), BENCH_OUT (default
 # ./bench-results.json), BENCH_DEPS (where npm installs the peers, kept
-# between runs; default ./bench-deps), CC (default cc), BENCH_NODE
-# (default node).  Without npm or the registry, the peer columns are
-# n/a.  BENCH_SMOKE=1 runs every step of ours once, small and without
-# the peers, in about ten seconds: it checks that the benchmark works,
-# and its figures mean nothing.
+# between runs; default ./bench-deps), BENCH_LANES_DIR (where the lane
+# programs dispatch-lane-ssh, -receive and -slurm are built; make bench
+# sets it), CC (default cc), BENCH_NODE (default node).  Without npm or
+# the registry, the peer columns are n/a.  The lanes over ssh and Slurm
+# run against the test labs' daemons (tests/lanes/sshd-lab.sh and
+# slurm-lab.sh: a loopback sshd, munged, slurmctld and slurmd, from
+# configuration in a temporary directory, stopped by pid on exit; the
+# lane user dlane-bench is made if missing and left in place); where
+# they cannot start (not root, packages missing), those figures are n/a
+# with the reason.  BENCH_SMOKE=1 runs every step of ours once, small
+# and without the peers, in about twenty seconds: it checks that the
+# benchmark works, and its figures mean nothing; with CI=true, a lab
+# that cannot start fails it.
 set -eu
 
 src=$(cd "$(dirname "$0")" && pwd)
 bin=${DISPATCH_MCP_BIN:?set DISPATCH_MCP_BIN to the dispatch-mcp binary}
 out=${BENCH_OUT:-$PWD/bench-results.json}
 deps=${BENCH_DEPS:-$PWD/bench-deps}
+lanes=${BENCH_LANES_DIR:-}
 smoke=${BENCH_SMOKE:-}
 cc=${CC:-cc}
 node=${BENCH_NODE:-node}
 case $bin in /*) ;; *) bin=$PWD/$bin ;; esac
 case $out in /*) ;; *) out=$PWD/$out ;; esac
 case $deps in /*) ;; *) deps=$PWD/$deps ;; esac
+case $lanes in ''|/*) ;; *) lanes=$PWD/$lanes ;; esac
+labs=$(cd "$src/../tests/lanes" 2>/dev/null && pwd) || labs=
 [ -x "$bin" ] || { echo "bench: $bin is not executable" >&2; exit 1; }
 
 # A fixed server configuration: nothing inherited from the caller.
 unset DISPATCH_SSH_HOST DISPATCH_MAX_ITERATIONS DISPATCH_TIMEOUT \
     DISPATCH_MAX_RUNNING DISPATCH_AUDIT_LOG DISPATCH_ENV_PASS \
     DISPATCH_TASK_ARG DISPATCH_SANDBOX DISPATCH_USER DISPATCH_COMMAND \
-    DISPATCH_REPOS_JSON BENCH_STAMP BENCH_SERVER_LOG
+    DISPATCH_REPOS_JSON BENCH_STAMP BENCH_SERVER_LOG LANE_SSH_DIR \
+    LANE_SSH_PORT LANE_SLURM_CONF SLURM_CONF
 
 started=$(date +%s)
 child=
+ssh_lab=
+slurm_lab=
 work=$(mktemp -d "${TMPDIR:-/tmp}/dispatch-bench.XXXXXX")
 cleanup() {
 	if [ -n "$child" ]; then
 		kill "$child" 2>/dev/null || :
 		wait "$child" 2>/dev/null || :
+	fi
+	if [ -n "$ssh_lab$slurm_lab" ]; then
+		lab_down ssh
+		lab_down slurm
 	fi
 	rm -rf "$work"
 }
@@ -61,8 +79,11 @@ meta() {
 run() {	# name command ...
 	name=$1
 	shift
+	# (With no lab, its pattern is $work, gone by then.)
 	printf 'cmd %s %s\n' "$name" "$*" | sed -e "s|$work/bin/||g" \
 	    -e "s|$deps/node_modules/||g" -e "s|$work|\$WORK|g" \
+	    -e "s|${ssh_lab:-$work}|\$SSH_LAB|g" \
+	    -e "s|${slurm_lab:-$work}|\$SLURM_LAB|g" \
 	    -e "s|$bin|dispatch-mcp|g" >> "$res"
 	printf 'bench: %s\n' "$name"
 	"$@" >> "$res" 2>> "$work/$name.err" &
@@ -85,6 +106,169 @@ for c in "$src"/*.c; do
 	"$cc" -O2 -Wall -Wextra -pthread -o "$work/bin/$n" "$c" -lm
 done
 drv=$work/bin/driver
+
+# The labs of the lanes over ssh and Slurm.  lab_up NAME starts one and
+# returns 0, or returns 1 with the reason in $why; lab_down NAME stops
+# its daemons by pid and removes its directory.
+lab_user=dlane-bench
+lab_start() {	# name script args ...
+	n=$1
+	shift
+	( exec timeout 120 sh "$@" ) > "$work/lab-$n.log" 2>&1 &
+	child=$!
+	rc=0
+	wait "$child" || rc=$?
+	child=
+	case $rc in
+	0)	return 0 ;;
+	77)	why=$(tail -n 1 "$work/lab-$n.log") ;;
+	*)	why="$(basename "$1") start failed ($rc): $(tail -n 3 \
+		    "$work/lab-$n.log" | tr '\n' ' ')" ;;
+	esac
+	return 1
+}
+# The stamp lane of a lab's far end, where no variable of ours reaches:
+# its stamp file built in, owned by root, 0755 (the receiver's rule).
+lab_stamp_lane() {	# dir
+	"$cc" -O2 -Wall -Wextra -DSTAMP_FILE="\"$1/stamp/stamp\"" \
+	    -o "$1/lane-stamp" "$src/lane-stamp.c" &&
+	    chmod 0755 "$1/lane-stamp" && return 0
+	why="cannot build the lab's stamp lane"
+	return 1
+}
+lab_up() {	# ssh|slurm
+	why=
+	if [ "$(id -u)" -ne 0 ]; then
+		why="not root: cannot start the lab's daemons"
+	elif [ -z "$lanes" ]; then
+		why="no lane programs (BENCH_LANES_DIR unset: make bench sets"
+		why="$why it)"
+	elif [ -z "$labs" ]; then
+		why="no tests/lanes beside bench/ (the lab scripts)"
+	fi
+	[ -z "$why" ] || return 1
+	printf 'bench: starting the %s lab\n' "$1"
+	case $1 in
+	ssh)
+		for p in dispatch-lane-ssh dispatch-lane-receive; do
+			[ -x "$lanes/$p" ] || why="no $lanes/$p"
+		done
+		[ -z "$why" ] || return 1
+		# Not beneath /tmp: sshd's StrictModes wants every component
+		# of the path owned by root and closed to writes by others.
+		ssh_lab=$(mktemp -d /run/dispatch-bench-ssh.XXXXXX) || {
+			ssh_lab=
+			why="cannot make a directory in /run"
+			return 1
+		}
+		ssh_port=$("$drv" port)
+		forced="$lanes/dispatch-lane-receive -f $ssh_lab/receive.conf"
+		lab_start ssh "$labs/sshd-lab.sh" start "$ssh_lab" "$ssh_port" \
+		    "$lab_user" "$forced" || return 1
+		install -d -m 0755 -o "$lab_user" "$ssh_lab/stamp" || {
+			why="cannot make $ssh_lab/stamp for $lab_user"
+			return 1
+		}
+		lab_stamp_lane "$ssh_lab" || return 1
+		printf 'program %s\nrepo %s\n' "$ssh_lab/lane-stamp" \
+		    "$BENCH_REPO" > "$ssh_lab/receive.conf"
+		chmod 0644 "$ssh_lab/receive.conf"
+		printf '{"orgs":{"%s":{}},"repos":{"%s":{"org":"%s"}}}\n' \
+		    "$lab_user" "$BENCH_REPO" "$lab_user" \
+		    > "$work/repos-ssh.json"
+		meta lane_ssh "sshd on 127.0.0.1:$ssh_port\
+ (tests/lanes/sshd-lab.sh), lane user $lab_user,\
+ $(/usr/bin/ssh -V 2>&1 | head -n 1)"
+		;;
+	slurm)
+		[ -x "$lanes/dispatch-lane-slurm" ] || {
+			why="no $lanes/dispatch-lane-slurm"
+			return 1
+		}
+		slurm_lab=$(mktemp -d \
+		    "${TMPDIR:-/tmp}/dispatch-bench-slurm.XXXXXX") || {
+			slurm_lab=
+			why="cannot make a temporary directory"
+			return 1
+		}
+		ports=$("$drv" port 2)
+		lab_start slurm "$labs/slurm-lab.sh" start "$slurm_lab" \
+		    "${ports% *}" "${ports#* }" || return 1
+		mkdir "$slurm_lab/stamp" || {
+			why="cannot make $slurm_lab/stamp"
+			return 1
+		}
+		lab_stamp_lane "$slurm_lab" || return 1
+		printf '#!/bin/sh\nexec %s\n' "$slurm_lab/lane-stamp" \
+		    > "$slurm_lab/job.sh"
+		chmod 0755 "$slurm_lab/job.sh"
+		printf 'script %s\npartition lanes\ntime 5\nspool %s\n' \
+		    "$slurm_lab/job.sh" "$slurm_lab/lane-spool" \
+		    > "$slurm_lab/lane-slurm.conf"
+		printf 'slurm-conf %s\n' "$slurm_lab/slurm.conf" \
+		    >> "$slurm_lab/lane-slurm.conf"
+		chmod 0644 "$slurm_lab/lane-slurm.conf"
+		meta lane_slurm "one node, slurmctld on 127.0.0.1:${ports% *}\
+ (tests/lanes/slurm-lab.sh), $(SLURM_CONF=$slurm_lab/slurm.conf \
+		    /usr/bin/sinfo --version 2>/dev/null | head -n 1)"
+		;;
+	esac
+}
+lab_down() {	# ssh|slurm
+	case $1 in
+	ssh)
+		d=$ssh_lab
+		ssh_lab=
+		script=sshd-lab.sh
+		;;
+	slurm)
+		d=$slurm_lab
+		slurm_lab=
+		script=slurm-lab.sh
+		;;
+	esac
+	[ -n "$d" ] || return 0
+	timeout 60 sh "$labs/$script" stop "$d" > /dev/null 2>&1 || :
+	rm -rf "$d"
+}
+
+# Dispatch to the lane's first instruction over ssh or Slurm: the real
+# lane program, with the stamp lane at its far end; the limit is that
+# program started alone.
+lane_step() {	# ssh|slurm runs warm seconds
+	if ! lab_up "$1"; then
+		lab_down "$1"
+		meta "lane_$1" "n/a: $why"
+		printf 'bench: overhead-%s: n/a: %s\n' "$1" "$why"
+		if [ -n "$smoke" ] && [ "${CI:-}" = true ]; then
+			printf 'bench: CI=true: the %s lab may not be %s\n' \
+			    "$1" skipped
+			failed="$failed overhead-$1"
+		fi
+		return 0
+	fi
+	step "overhead-$1" lane-stamp
+	case $1 in
+	ssh)
+		run overhead-ssh env BENCH_ORG="$lab_user" \
+		    DISPATCH_REPOS_JSON="$work/repos-ssh.json" \
+		    BENCH_STAMP="$ssh_lab/stamp/stamp" \
+		    DISPATCH_COMMAND="$lanes/dispatch-lane-ssh" \
+		    DISPATCH_SSH_HOST=127.0.0.1 \
+		    DISPATCH_ENV_PASS=LANE_SSH_DIR,LANE_SSH_PORT \
+		    LANE_SSH_DIR="$ssh_lab/client" LANE_SSH_PORT="$ssh_port" \
+		    "$drv" overhead -L ssh -n "$2" -w "$3" -T "$4" -- "$bin"
+		;;
+	slurm)
+		run overhead-slurm env BENCH_STAMP="$slurm_lab/stamp/stamp" \
+		    DISPATCH_COMMAND="$lanes/dispatch-lane-slurm" \
+		    DISPATCH_ENV_PASS=LANE_SLURM_CONF \
+		    LANE_SLURM_CONF="$slurm_lab/lane-slurm.conf" \
+		    "$drv" overhead -L slurm -n "$2" -w "$3" -T "$4" -- "$bin"
+		;;
+	esac
+	lab_down "$1"
+}
 
 # The peers, pinned by package-lock.json and installed once into BENCH_DEPS
 # (git-ignored); n/a if they cannot be installed.
@@ -197,6 +381,8 @@ if [ -n "$smoke" ]; then
 	run busy "$drv" busy -l 50 -n 1 -k 200 -T 60 -- "$bin"
 	step allow lane-stamp
 	allow 3 60
+	lane_step ssh 1 0 60
+	lane_step slurm 1 0 60
 	if [ -n "$failed" ]; then
 		printf 'bench: smoke: failed steps:%s\n' "$failed"
 		exit 1
@@ -265,6 +451,12 @@ run busy "$drv" busy -l 1000 -n 5 -k 2000 -T 180 -- "$bin"
 #    broker reads and resolves it on every dispatch.
 step allow lane-stamp
 allow 20 180
+
+# 7. Dispatch to the lane's first instruction over loopback ssh and a
+#    one-node Slurm, each against its lab, started for it and stopped
+#    after it.
+lane_step ssh 40 3 180
+lane_step slurm 20 2 300
 
 meta loadavg_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 elapsed=$(($(date +%s) - started))
