@@ -228,9 +228,10 @@ bare_key_char(int c)
 static struct json_object *
 toml_value(const char *v)
 {
-	char		*out, *o;
-	const char	*p;
-	int		 instr = 0;
+	struct json_object	*j;
+	char			*out, *o;
+	const char		*p;
+	int			 instr = 0;
 
 	o = out = malloc(strlen(v) * 3 + 1);
 	assert_non_null(out);
@@ -257,7 +258,9 @@ toml_value(const char *v)
 			*o++ = *p;
 	}
 	*o = '\0';
-	return (strict_json(out, strlen(out), v));
+	j = strict_json(out, strlen(out), v);
+	free(out);
+	return (j);
 }
 
 static struct json_object *
