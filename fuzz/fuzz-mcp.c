@@ -79,13 +79,16 @@ send_to_broker(struct ipc_msg *m)
 			abort();
 		break;
 	case IPC_STATUS:
-	case IPC_RESULT:
 	case IPC_CANCEL:
-		if (proto_get_handle(&r, h, &u) == -1)
+		if (proto_get_handle(&r, h) == -1)
+			abort();
+		break;
+	case IPC_RESULT:
+		if (proto_get_result(&r, h, &u) == -1)
 			abort();
 		break;
 	case IPC_LIST:
-		if (ipc_get_u32(&r, &u) == -1 || ipc_end(&r) == -1)
+		if (proto_get_list(&r, &u) == -1)
 			abort();
 		break;
 	default:
