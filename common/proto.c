@@ -6,6 +6,20 @@
 #include "names.h"
 #include "proto.h"
 
+/*
+ * A reason's length, at most MAX_REASON_BYTES.  Not strnlen(): once LTO
+ * inlines a caller's short buffer into it, GCC 12 takes the larger bound
+ * for an overread (-Wstringop-overread), though strnlen stops at the NUL.
+ * Every reason is a C string.
+ */
+static size_t
+reason_len(const char *s)
+{
+	size_t	n = strlen(s);
+
+	return (n < MAX_REASON_BYTES ? n : MAX_REASON_BYTES);
+}
+
 const char *
 dstatus_name(uint32_t s)
 {
@@ -74,7 +88,7 @@ proto_reject(struct ipc_msg *m, uint32_t id, const struct client_info *ci,
 {
 	ipc_init(m, IPC_REJECT, id);
 	put_client(m, ci);
-	ipc_put_str(m, reason, strnlen(reason, MAX_REASON_BYTES));
+	ipc_put_str(m, reason, reason_len(reason));
 	ipc_put_str(m, args, alen > MAX_RAW_ARGS_BYTES ? MAX_RAW_ARGS_BYTES :
 	    alen);
 }
@@ -256,7 +270,7 @@ void
 proto_tool_error(struct ipc_msg *m, uint32_t id, const char *msg)
 {
 	ipc_init(m, IPC_TOOL_ERROR, id);
-	ipc_put_str(m, msg, strnlen(msg, MAX_REASON_BYTES));
+	ipc_put_str(m, msg, reason_len(msg));
 }
 
 int

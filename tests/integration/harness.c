@@ -111,12 +111,29 @@ read_file(const char *path, size_t *lenp)
 	return (buf);
 }
 
+/* Copy an executable, to a place another user can reach. */
+static void
+copy_exec(const char *from, const char *to)
+{
+	char	*buf;
+	size_t	 len;
+	FILE	*f;
+
+	if ((buf = read_file(from, &len)) == NULL)
+		die("copy_exec: read %s: %s", from, strerror(errno));
+	if ((f = fopen(to, "w")) == NULL || fwrite(buf, 1, len, f) != len ||
+	    fclose(f) == EOF || chmod(to, 0755) == -1)
+		die("copy_exec: write %s: %s", to, strerror(errno));
+	free(buf);
+}
+
 struct srv *
 srv_start(const char *const *env)
 {
 	struct srv	*s;
 	int		 in[2], out[2], errfd, i;
 	char		 tmpl[] = "/tmp/dispatch-test.XXXXXX", lanes[600];
+	char		 bin[600], lane[600];
 	pid_t		 pid;
 
 	if ((s = calloc(1, sizeof *s)) == NULL || mkdtemp(tmpl) == NULL)
@@ -131,7 +148,18 @@ srv_start(const char *const *env)
 	chmod(lanes, 0777);
 	write_file(s->repos, TEST_REPOS_JSON);
 	s->next_id = 100;
+	snprintf(bin, sizeof bin, "%s", bin_path());
+	snprintf(lane, sizeof lane, "%s", lane_path("record-lane"));
 	if (harness_uid != -1) {
+		/*
+		 * That user may not reach the build tree (a checkout under
+		 * a 0700 home directory): run copies in the server's own
+		 * directory instead, whatever the checkout's path.
+		 */
+		snprintf(bin, sizeof bin, "%s/dispatch-mcp", s->dir);
+		copy_exec(bin_path(), bin);
+		snprintf(lane, sizeof lane, "%s/record-lane", s->dir);
+		copy_exec(lane_path("record-lane"), lane);
 		if (chown(s->dir, (uid_t)harness_uid, (gid_t)harness_uid) == -1 ||
 		    chown(lanes, (uid_t)harness_uid, (gid_t)harness_uid) == -1)
 			die("chown %s", s->dir);
@@ -152,7 +180,7 @@ srv_start(const char *const *env)
 		dup2(errfd, 2);
 		setenv("DISPATCH_REPOS_JSON", s->repos, 1);
 		setenv("DISPATCH_AUDIT_LOG", s->audit, 1);
-		setenv("DISPATCH_COMMAND", lane_path("record-lane"), 1);
+		setenv("DISPATCH_COMMAND", lane, 1);
 		setenv("DISPATCH_ENV_PASS", "LANE_DIR,LANE_AUDIT", 1);
 		setenv("LANE_DIR", lanes, 1);
 		setenv("LANE_AUDIT", s->audit, 1);
@@ -179,7 +207,7 @@ srv_start(const char *const *env)
 		    setgid((gid_t)harness_uid) == -1 ||
 		    setuid((uid_t)harness_uid) == -1))
 			_exit(95);
-		execl(bin_path(), "dispatch-mcp", (char *)NULL);
+		execl(bin, "dispatch-mcp", (char *)NULL);
 		_exit(97);
 	}
 	close(in[0]);
