@@ -3,8 +3,7 @@
 command -v mandoc >/dev/null 2>&1 || { echo "mandoc not installed"; exit 77; }
 dir=${TEST_SRCDIR:-.}/man
 rc=0
-for page in "$dir"/dispatch-mcp.8 "$dir"/dispatch-mcp-audit.8 \
-    "$dir"/dispatch-mcp-repos.json.5; do
+for page in "$dir"/*.8 "$dir"/*.5; do
 	# Cross-references to pages not installed yet are not errors.
 	out=$(mandoc -Tlint -W warning "$page" 2>&1 |
 	    grep -v 'referenced manual not found')
