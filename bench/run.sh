@@ -162,7 +162,14 @@ lab_up() {	# ssh|slurm
 			return 1
 		}
 		ssh_port=$("$drv" port)
-		forced="$lanes/dispatch-lane-receive -f $ssh_lab/receive.conf"
+		# The lane user runs the receiver: a copy it can reach, as a
+		# checkout under a 0700 home is not.
+		install -m 0755 "$lanes/dispatch-lane-receive" \
+		    "$ssh_lab/dispatch-lane-receive" || {
+			why="cannot copy the receiver into $ssh_lab"
+			return 1
+		}
+		forced="$ssh_lab/dispatch-lane-receive -f $ssh_lab/receive.conf"
 		lab_start ssh "$labs/sshd-lab.sh" start "$ssh_lab" "$ssh_port" \
 		    "$lab_user" "$forced" || return 1
 		install -d -m 0755 -o "$lab_user" "$ssh_lab/stamp" || {

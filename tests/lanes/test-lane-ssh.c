@@ -106,8 +106,18 @@ lab_up(void)
 	snprintf(rec, sizeof rec, "%s/rec", lab);
 	snprintf(sshdir, sizeof sshdir, "%s/client", lab);
 	port = lab_free_port();
-	snprintf(cmd, sizeof cmd, "%s -f %s/receive.conf",
-	    lab_bin("dispatch-lane-receive"), lab);
+	/*
+	 * The lane user runs the receiver: a copy beside its configuration,
+	 * as the build tree may be beneath a home the user cannot enter.
+	 */
+	if (lab_sh("install -m 0755 '%s' '%s/dispatch-lane-receive'",
+	    lab_bin("dispatch-lane-receive"), lab) != 0) {
+		lab_down();
+		fprintf(stderr, "cannot copy the receiver into %s\n", lab);
+		exit(99);
+	}
+	snprintf(cmd, sizeof cmd, "%s/dispatch-lane-receive -f %s/receive.conf",
+	    lab, lab);
 	rc = lab_sh("sh '%s' start '%s' %d %s '%s'", lab_script("sshd-lab.sh"),
 	    lab, port, LAB_USER, cmd);
 	if (rc == 77) {
