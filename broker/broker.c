@@ -40,7 +40,6 @@ static int		 shutting_down;
 static int		 failed;		/* exit non-zero */
 static int		 bye_sent;
 static struct event	 ev_shutdown_grace;
-static struct event	*ev_sigterm, *ev_sigint, *ev_sigchld, *ev_sighup;
 
 static struct dispatch	**records;	/* in request order */
 static size_t		  nrecords, caprecords;
@@ -629,17 +628,15 @@ broker_route(struct chan *c, struct ipc_reader *r, void *arg)
 static void
 reap_spawner(void)
 {
-	const char	*name;
-	int		 status;
+	int	status;
 
 	if (start->spawner_pid <= 0 ||
 	    waitpid(start->spawner_pid, &status, WNOHANG) != start->spawner_pid)
 		return;
-	if (WIFSIGNALED(status)) {
-		name = signal_name(WTERMSIG(status));
+	if (WIFSIGNALED(status))
 		log_warnx("the spawner was killed by %s; no lane can start",
-		    name != NULL ? name : "a signal");
-	} else
+		    signal_name(WTERMSIG(status)));
+	else
 		log_warnx("the spawner exited with status %d; no lane can "
 		    "start", WEXITSTATUS(status));
 	broker_begin_shutdown("the spawner is gone");
@@ -666,12 +663,10 @@ reap_frontend(void)
 		    call != NULL ? ": " : ", which the kernel's audit record "
 		    "type=1326 names", call != NULL ? call : "");
 		free(call);
-	} else if (WIFSIGNALED(status)) {
-		const char *name = signal_name(WTERMSIG(status));
-
-		log_warnx("frontend killed by %s", name != NULL ? name :
-		    "a signal");
-	} else if (WEXITSTATUS(status) != 0)
+	} else if (WIFSIGNALED(status))
+		log_warnx("frontend killed by %s",
+		    signal_name(WTERMSIG(status)));
+	else if (WEXITSTATUS(status) != 0)
 		log_warnx("frontend exited with status %d",
 		    WEXITSTATUS(status));
 }
@@ -813,7 +808,8 @@ broker_signal(int sig, short what, void *arg)
 	}
 }
 
-static struct event *
+/* Held by the event base for the broker's life; never freed. */
+static void
 signal_event(int sig)
 {
 	struct event	*ev;
@@ -822,7 +818,6 @@ signal_event(int sig)
 	    evsignal_add(ev, NULL) == -1)
 		fatalx("broker_main: cannot install the event for signal %d",
 		    sig);
-	return (ev);
 }
 
 void
@@ -845,10 +840,10 @@ broker_main(const struct broker_start *bs)
 	if ((base = event_base_new_with_config(cfg)) == NULL)
 		fatalx("broker_main: event_base_new_with_config");
 	event_config_free(cfg);
-	ev_sigterm = signal_event(SIGTERM);
-	ev_sigint = signal_event(SIGINT);
-	ev_sighup = signal_event(SIGHUP);
-	ev_sigchld = signal_event(SIGCHLD);
+	signal_event(SIGTERM);
+	signal_event(SIGINT);
+	signal_event(SIGHUP);
+	signal_event(SIGCHLD);
 	chan_init(&chan, base, bs->frontend_fd, broker_route,
 	    broker_chan_closed, NULL);
 	if (bs->conf->sandbox)

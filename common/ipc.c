@@ -89,24 +89,27 @@ ipc_open(struct ipc_reader *r, const void *buf, size_t len)
 	return (0);
 }
 
+/* A fixed-width integer, if that many bytes are left. */
+static int
+get_fixed(struct ipc_reader *r, void *v, size_t n)
+{
+	if (r->len - r->off < n)
+		return (-1);
+	memcpy(v, r->p + r->off, n);
+	r->off += n;
+	return (0);
+}
+
 int
 ipc_get_u32(struct ipc_reader *r, uint32_t *v)
 {
-	if (r->len - r->off < sizeof *v)
-		return (-1);
-	memcpy(v, r->p + r->off, sizeof *v);
-	r->off += sizeof *v;
-	return (0);
+	return (get_fixed(r, v, sizeof *v));
 }
 
 int
 ipc_get_u64(struct ipc_reader *r, uint64_t *v)
 {
-	if (r->len - r->off < sizeof *v)
-		return (-1);
-	memcpy(v, r->p + r->off, sizeof *v);
-	r->off += sizeof *v;
-	return (0);
+	return (get_fixed(r, v, sizeof *v));
 }
 
 int
