@@ -60,9 +60,11 @@ static const char *level_names[] = {
 	"up to 60 seconds for the end and read the exit code and output; " \
 	"while it waits the server keeps answering, and it sends progress " \
 	"if you pass a progressToken. dispatch_list() shows every dispatch " \
-	"of this session. Org-users and repos outside the allowlist are " \
-	"refused; the task description is passed to the lane as data, " \
-	"never run."
+	"of this session. A client with MCP tasks may call dispatch_unit " \
+	"as a task instead: the task id is the handle, and tasks/result " \
+	"(2025-11-25) waits as long as the lane runs. Org-users and repos " \
+	"outside the allowlist are refused; the task description is " \
+	"passed to the lane as data, never run."
 
 static void	method_initialize(const struct rpc_ctx *, struct json_object *);
 static void	method_ping(const struct rpc_ctx *, struct json_object *);

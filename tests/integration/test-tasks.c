@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <regex.h>
+#include <signal.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -50,7 +51,8 @@ ask(struct srv *s, const char *line, const char *id, int timeout_ms)
 	struct json_object	*o, *v;
 	char			 want[64];
 
-	srv_send(s, line);
+	if (line != NULL)
+		srv_send(s, line);
 	while ((o = srv_recv(s, timeout_ms)) != NULL) {
 		if (json_object_object_get_ex(o, "id", &v)) {
 			snprintf(want, sizeof want, "%s",
@@ -421,6 +423,46 @@ test_result_cancelled(void **state)
 	srv_free(s);
 }
 
+/*
+ * A tasks/result still waiting when the server winds down gets exactly
+ * one answer, whether the client closed stdin or the server was told
+ * to stop.
+ */
+static void
+test_result_at_shutdown(void **state)
+{
+	struct srv		*s;
+	struct json_object	*r, *o;
+	char			 id[64], line[256];
+	int			 how;
+
+	for (how = 0; how < 2; how++) {
+		s = srv_start_init(NULL);
+		snprintf(id, sizeof id, "%s", create_task(s, "sleep 30", NULL));
+		snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":"
+		    "\"end\",\"method\":\"tasks/result\",\"params\":"
+		    "{\"taskId\":\"%s\"}}", id);
+		srv_send(s, line);
+		r = ask(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+		    "\"ping\"}", "1", 5000);
+		json_object_put(r);
+		if (how == 0) {
+			close(s->in);
+			s->in = -1;
+		} else
+			kill(s->pid, SIGTERM);
+		r = ask(s, NULL, "\"end\"", 15000);
+		assert_int_equal(jget_int(jget(r, "error"), "code"), -32603);
+		json_object_put(r);
+		while ((o = srv_recv(s, 2000)) != NULL) {
+			assert_null(jget(o, "id"));
+			json_object_put(o);
+		}
+		assert_true(srv_wait(s, 10000) != -1);
+		srv_free(s);
+	}
+}
+
 static void
 test_errors(void **state)
 {
@@ -668,6 +710,7 @@ main(void)
 		cmocka_unit_test(test_lifecycle_completed),
 		cmocka_unit_test(test_failed_mappings),
 		cmocka_unit_test(test_result_cancelled),
+		cmocka_unit_test(test_result_at_shutdown),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_plain_call),
 		cmocka_unit_test(test_list_pages),
