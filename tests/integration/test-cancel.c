@@ -56,7 +56,7 @@ file_pid(struct srv *s, const char *h, const char *what)
 static struct json_object *
 cancel(struct srv *s, const char *handle)
 {
-	char	args[256];
+	char	args[640];
 
 	snprintf(args, sizeof args, "{\"handle\":\"%s\"}", handle);
 	return (srv_call(s, "dispatch_cancel", args));
@@ -332,6 +332,65 @@ test_shutdown_while_cancelling(void **state)
 	srv_free(s);
 }
 
+/*
+ * A cancel the log cannot hold is refused, and its lane runs on: no
+ * signal goes out unaudited.
+ */
+static void
+test_cancel_unaudited_refused(void **state)
+{
+	struct srv		*s;
+	struct json_object	*r;
+	char			 h[8][64], args[640];
+	pid_t			 pid[8];
+	int			 n = 0, refused = 0, i;
+
+	/* Room for a few dispatch records and no more. */
+	harness_fsize = 3000;
+	s = srv_start_init(NULL);
+	while (n < 8) {
+		r = srv_call(s, "dispatch_unit", "{\"orguser\":\"nash-forbes\","
+		    "\"repo\":\"nash\",\"task_description\":\"grandchild\"}");
+		if (result_is_error(r)) {
+			assert_non_null(strstr(result_text(r),
+			    "audit log cannot be written"));
+			json_object_put(r);
+			break;
+		}
+		snprintf(h[n], sizeof h[n], "%s",
+		    jget_str(result_struct(r), "handle"));
+		json_object_put(r);
+		pid[n] = file_pid(s, h[n], "grandchild");
+		n++;
+	}
+	assert_true(n >= 2 && n < 8);
+	for (i = 0; i < n; i++) {
+		r = cancel(s, h[i]);
+		if (result_is_error(r)) {
+			assert_non_null(strstr(result_text(r), "cancel refused: "
+			    "the audit log cannot be written"));
+			refused++;
+			/* Still running, its processes untouched. */
+			json_object_put(r);
+			sleep_ms(300);
+			assert_true(pid_alive(pid[i]));
+			snprintf(args, sizeof args, "{\"handle\":\"%s\"}",
+			    h[i]);
+			r = srv_call(s, "dispatch_status", args);
+			assert_string_equal(jget_str(result_struct(r),
+			    "status"), "running");
+		}
+		json_object_put(r);
+	}
+	print_message("%d of %d cancels refused\n", refused, n);
+	assert_true(refused > 0);
+	assert_int_equal(audit_count(s, "cancel"), n - refused);
+	(void)srv_close(s, 15000);
+	for (i = 0; i < n; i++)
+		assert_false(pid_alive(pid[i]));
+	srv_free(s);
+}
+
 /* The fifth tool, with its schemas and what it does to the world. */
 static void
 test_tools_list(void **state)
@@ -383,6 +442,7 @@ main(void)
 		cmocka_unit_test(test_cancel_term_ignored),
 		cmocka_unit_test(test_notification_keeps_lane),
 		cmocka_unit_test(test_shutdown_while_cancelling),
+		cmocka_unit_test(test_cancel_unaudited_refused),
 		cmocka_unit_test(test_tools_list),
 	};
 
