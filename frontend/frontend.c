@@ -523,7 +523,8 @@ pending_cancel(struct json_object *id)
 			 * wait runs out.
 			 */
 			if ((p->kind == PEND_RESULT ||
-			    p->kind == PEND_TASK_RESULT) && p->wait_ms > 0) {
+			    p->kind == PEND_TASK_RESULT ||
+			    p->kind == PEND_TASK_CANCEL) && p->wait_ms > 0) {
 				proto_handle(&m, IPC_CANCEL, p->reqid,
 				    p->handle);
 				send_to_broker(&m);

@@ -65,10 +65,12 @@ enum pend_kind {
 	PEND_STATUS,
 	PEND_RESULT,
 	PEND_LIST,
+	PEND_STOP,		/* VIEW or TOOL_ERROR, as STATUS */
 	/* Tasks: answered by tasks_reply(), not tools_reply(). */
 	PEND_TASK_GET,		/* RESULT without a wait */
 	PEND_TASK_RESULT,	/* RESULT waits, re-sent until final */
 	PEND_TASK_LIST,
+	PEND_TASK_CANCEL,	/* RESULT, STOP, then RESULT until final */
 };
 
 struct pending {
@@ -78,6 +80,7 @@ struct pending {
 	struct rpc_ctx		 ctx;		/* holds its own references */
 	char			*error;		/* PEND_REJECT: the message */
 	uint32_t		 offset;	/* PEND_LIST: first record */
+	int			 step;		/* PEND_TASK_CANCEL: what is sent */
 	int			 cancelled;
 	/* Progress of a long-poll, when the caller asked for it. */
 	struct event		 progress_ev;
@@ -139,5 +142,9 @@ void	method_tasks_get(const struct rpc_ctx *, struct json_object *);
 void	method_tasks_result(const struct rpc_ctx *, struct json_object *);
 void	method_tasks_list(const struct rpc_ctx *, struct json_object *);
 void	method_tasks_update(const struct rpc_ctx *, struct json_object *);
+void	method_tasks_cancel(const struct rpc_ctx *, struct json_object *);
+/* Ask the broker to end a lane; its answer goes to a pending of the kind. */
+struct pending *stop_lane(const struct rpc_ctx *, enum pend_kind,
+	    const char *);
 
 #endif

@@ -56,15 +56,16 @@ static const char *level_names[] = {
 	"dispatch_unit(orguser, repo, task_description) to start one: it " \
 	"returns at once with a handle while the lane runs. Then poll " \
 	"dispatch_status(handle) for its state (running, succeeded, failed, " \
-	"timed_out), or call dispatch_result(handle, wait_seconds) to wait " \
-	"up to 60 seconds for the end and read the exit code and output; " \
-	"while it waits the server keeps answering, and it sends progress " \
-	"if you pass a progressToken. dispatch_list() shows every dispatch " \
-	"of this session. A client with MCP tasks may call dispatch_unit " \
-	"as a task instead: the task id is the handle, and tasks/result " \
-	"(2025-11-25) waits as long as the lane runs. Org-users and repos " \
-	"outside the allowlist are refused; the task description is " \
-	"passed to the lane as data, never run."
+	"timed_out, cancelled), or call dispatch_result(handle, " \
+	"wait_seconds) to wait up to 60 seconds for the end and read the " \
+	"exit code and output; while it waits the server keeps answering, " \
+	"and it sends progress if you pass a progressToken. " \
+	"dispatch_cancel(handle) ends a running dispatch. dispatch_list() " \
+	"shows every dispatch of this session. A client with MCP tasks may " \
+	"call dispatch_unit as a task instead: the task id is the handle, " \
+	"and tasks/result (2025-11-25) waits as long as the lane runs. " \
+	"Org-users and repos outside the allowlist are refused; the task " \
+	"description is passed to the lane as data, never run."
 
 static void	method_initialize(const struct rpc_ctx *, struct json_object *);
 static void	method_ping(const struct rpc_ctx *, struct json_object *);
@@ -97,6 +98,7 @@ static const struct {
 	{ "tasks/result", M_LEGACY, method_tasks_result },
 	{ "tasks/list", M_LEGACY, method_tasks_list },
 	{ "tasks/update", M_MODERN, method_tasks_update },
+	{ "tasks/cancel", M_LEGACY | M_MODERN, method_tasks_cancel },
 };
 
 /* Notifications we act on; any other is ignored, as JSON-RPC says. */
@@ -573,6 +575,7 @@ capabilities(const char *version)
 		json_object_object_add(tools, "tools", o);
 		o = json_object_new_object();
 		json_object_object_add(o, "list", json_object_new_object());
+		json_object_object_add(o, "cancel", json_object_new_object());
 		json_object_object_add(o, "requests", tools);
 		json_object_object_add(caps, "tasks", o);
 	} else if (mcp_version_at_least(version, MCP_V20260728)) {

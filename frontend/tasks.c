@@ -6,12 +6,13 @@
  *
  * - 2025-11-25 sessions: task-augmented tools/call (params.task),
  *   tasks/get, a tasks/result that waits until the dispatch is final,
- *   tasks/list, and notifications/tasks/status when a task made in
- *   this session ends.
+ *   tasks/list, tasks/cancel (the STOP of dispatch_cancel, answered
+ *   once the task is cancelled), and notifications/tasks/status when a
+ *   task made in this session ends.
  * - 2026-07-28 requests that declare the io.modelcontextprotocol/tasks
  *   extension: a flat task result from tools/call, tasks/get with the
- *   final result inlined; tasks/update is refused (a dispatch never
- *   asks for input).
+ *   final result inlined, tasks/cancel as an empty acknowledgement;
+ *   tasks/update is refused (a dispatch never asks for input).
  *
  * The frontend keeps one small record per dispatch of this session, for
  * the time a task last changed and whether the client made it as a task.
@@ -381,6 +382,34 @@ method_tasks_list(const struct rpc_ctx *ctx, struct json_object *params)
 	send_to_broker(&m);
 }
 
+/*
+ * tasks/cancel, in steps: the state (an unknown or final task is
+ * refused, or acknowledged in 2026-07-28, before anything is asked of
+ * the lane), then STOP, which the broker audits before the first
+ * signal, then, in 2025-11-25, the wait until the task is final, so the
+ * answer is the cancelled task.
+ */
+enum {
+	CANCEL_PROBE,		/* RESULT without a wait */
+	CANCEL_STOP,
+	CANCEL_WAIT,		/* RESULT waits until final */
+	CANCEL_REPROBE,		/* STOP refused: final meanwhile, or not */
+};
+
+void
+method_tasks_cancel(const struct rpc_ctx *ctx, struct json_object *params)
+{
+	struct pending	*p;
+	const char	*handle;
+
+	if ((handle = task_request(ctx, params, "tasks/cancel")) == NULL)
+		return;
+	p = pending_new(PEND_TASK_CANCEL, ctx);
+	strlcpy(p->handle, handle, sizeof p->handle);
+	p->step = CANCEL_PROBE;
+	send_result(p);
+}
+
 /* No dispatch asks for input, so there is never anything to update. */
 void
 method_tasks_update(const struct rpc_ctx *ctx, struct json_object *params)
@@ -425,6 +454,106 @@ reply_list(struct pending *p, struct ipc_reader *r)
 	rpc_result(&p->ctx, res);
 }
 
+/* Ask again for the end, as long as the broker takes one wait. */
+static int
+wait_again(struct pending *p)
+{
+	/*
+	 * Answered before its wait ran out and still running: the broker
+	 * is winding down, and BYE will answer this.  So it is after
+	 * SHUTDOWN, when nothing more may be sent.
+	 */
+	if (frontend_stopping() || (p->wait_ms > 0 &&
+	    mono_ms() - p->started_ms + 1000 < p->wait_ms)) {
+		p->wait_ms = 0;
+		pending_renew(p);
+		return (1);
+	}
+	pending_renew(p);
+	p->wait_ms = MAX_WAIT_SECONDS * 1000U;
+	p->started_ms = mono_ms();
+	send_result(p);
+	return (1);
+}
+
+static void
+already_final(struct pending *p, const struct dview *v)
+{
+	char	msg[128];
+
+	if (p->ctx.modern) {
+		/* Cooperative there: a task that has ended is acknowledged. */
+		rpc_result(&p->ctx, json_object_new_object());
+		return;
+	}
+	snprintf(msg, sizeof msg, "Cannot cancel task: already in terminal "
+	    "status '%s'", task_states[state_of(v->status)].status);
+	rpc_fail(&p->ctx, RPC_INVALID_PARAMS, msg, NULL);
+}
+
+static int
+reply_cancel(struct pending *p, struct ipc_reader *r)
+{
+	struct ipc_msg	 m;
+	struct dview	 v;
+	const char	*msg;
+	size_t		 len;
+
+	if (r->type == IPC_TOOL_ERROR) {
+		if (proto_get_tool_error(r, &msg, &len) == -1 ||
+		    p->step == CANCEL_WAIT)
+			BAD_REPLY(p);
+		if (p->step != CANCEL_STOP) {
+			rpc_fail(&p->ctx, RPC_INVALID_PARAMS,
+			    "Failed to retrieve task: Task not found", NULL);
+			return (0);
+		}
+		/* Ended meanwhile, or the cancel could not be audited. */
+		p->error = xstrndup(msg, len);
+		p->step = CANCEL_REPROBE;
+		pending_renew(p);
+		send_result(p);
+		return (1);
+	}
+	if (r->type != IPC_VIEW || proto_get_view(r, &v) == -1 ||
+	    v.with_result != (p->step != CANCEL_STOP) ||
+	    strcmp(v.handle, p->handle) != 0)
+		BAD_REPLY(p);
+	switch (p->step) {
+	case CANCEL_PROBE:
+		if (v.status != DS_RUNNING) {
+			already_final(p, &v);
+			return (0);
+		}
+		p->step = CANCEL_STOP;
+		pending_renew(p);
+		proto_stop(&m, p->reqid, &p->ctx.client, p->handle);
+		send_to_broker(&m);
+		return (1);
+	case CANCEL_STOP:
+		if (p->ctx.modern) {
+			rpc_result(&p->ctx, json_object_new_object());
+			return (0);
+		}
+		p->step = CANCEL_WAIT;
+		p->wait_ms = 0;
+		return (wait_again(p));
+	case CANCEL_WAIT:
+		if (v.status == DS_RUNNING)
+			return (wait_again(p));
+		/* Cancelled, or it ended otherwise first: the truth. */
+		rpc_result(&p->ctx, task_json(&p->ctx, &v));
+		return (0);
+	case CANCEL_REPROBE:
+		if (v.status != DS_RUNNING)
+			already_final(p, &v);
+		else
+			rpc_fail(&p->ctx, RPC_INTERNAL_ERROR, p->error, NULL);
+		return (0);
+	}
+	fatalx("reply_cancel: step %d", p->step);
+}
+
 /*
  * The broker's answer to a tasks request.  Returns 1 when the request
  * is still waiting (a tasks/result asked again), 0 when it is answered.
@@ -437,6 +566,8 @@ tasks_reply(struct pending *p, struct ipc_reader *r)
 	const char		*msg;
 	size_t			 len;
 
+	if (p->kind == PEND_TASK_CANCEL)
+		return (reply_cancel(p, r));
 	if (r->type == IPC_TOOL_ERROR) {
 		/* The only error STATUS, RESULT and LIST have. */
 		if (p->kind == PEND_TASK_LIST ||
@@ -455,29 +586,16 @@ tasks_reply(struct pending *p, struct ipc_reader *r)
 		BAD_REPLY(p);
 	if (p->kind == PEND_TASK_GET) {
 		res = task_json(&p->ctx, &v);
-		if (p->ctx.modern && v.status != DS_RUNNING)
+		/* The extension's cancelled task carries no result. */
+		if (p->ctx.modern && strcmp(json_object_get_string(
+		    json_object_object_get(res, "status")), "completed") == 0)
 			json_object_object_add(res, "result",
 			    tool_view_result(&p->ctx, &v));
 		rpc_result(&p->ctx, res);
 		return (0);
 	}
-	if (v.status == DS_RUNNING) {
-		/*
-		 * Answered before its wait ran out and still running: the
-		 * broker is winding down, and BYE will answer this.  So it
-		 * is after SHUTDOWN, when nothing more may be sent.
-		 */
-		if (frontend_stopping() ||
-		    mono_ms() - p->started_ms + 1000 < p->wait_ms) {
-			p->wait_ms = 0;
-			pending_renew(p);
-			return (1);
-		}
-		pending_renew(p);
-		p->started_ms = mono_ms();
-		send_result(p);
-		return (1);
-	}
+	if (v.status == DS_RUNNING)
+		return (wait_again(p));
 	res = tool_view_result(&p->ctx, &v);
 	rel = json_object_new_object();
 	json_object_object_add(rel, "taskId", json_object_new_string(v.handle));

@@ -1,6 +1,6 @@
 // The TypeScript SDK v1 client's experimental tasks (protocol revision
 // 2025-11-25) against dispatch-mcp: callToolStream to completed and to
-// failed, getTask, getTaskResult, listTasks, and the status
+// failed, getTask, getTaskResult, listTasks, cancelTask and the status
 // notifications, each answer checked by the client's own schemas.
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -14,8 +14,8 @@ client.setNotificationHandler(TaskStatusNotificationSchema, (n) => { notes.push(
 await client.connect(new StdioClientTransport({ command: bin, args: [], env, stderr: 'pipe' }));
 
 const caps = client.getServerCapabilities();
-check('capabilities.tasks: tools/call and list', caps?.tasks?.requests?.tools?.call !== undefined &&
-  caps?.tasks?.list !== undefined);
+check('capabilities.tasks: tools/call, list and cancel', caps?.tasks?.requests?.tools?.call !== undefined &&
+  caps?.tasks?.list !== undefined && caps?.tasks?.cancel !== undefined);
 const { tools } = await client.listTools();
 check('dispatch_unit taskSupport optional, the others forbidden', tools.every((t) =>
   t.execution?.taskSupport === (t.name === 'dispatch_unit' ? 'optional' : 'forbidden')));
@@ -75,6 +75,24 @@ await checkThrows('listTasks with a bad cursor is -32602',
 for (let i = 0; i < 20 && notes.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
 check('notifications/tasks/status for each, final', notes.map((n) => `${n.taskId}:${n.status}`).join() ===
   [`${created?.taskId}:completed`, `${failedId}:failed`].join());
+
+// cancelTask: the broker ends the lane, and the answer is the task
+// already cancelled; the stream then ends as the client ends one.
+const gen = client.experimental.tasks.callToolStream({ name: 'dispatch_unit',
+  arguments: { orguser: 'nash-forbes', repo: 'nash', task_description: 'sleep 30' } },
+CallToolResultSchema, { task: { ttl: 60000 } });
+const first = (await gen.next()).value;
+const cancelled = await client.experimental.tasks.cancelTask(first?.task?.taskId);
+check('cancelTask: the task, cancelled', cancelled.status === 'cancelled' &&
+  cancelled.taskId === first?.task?.taskId && cancelled.ttl === null);
+const rest = [];
+for await (const m of gen) rest.push(m);
+check('the stream ends cancelled', rest.at(-1)?.type === 'error' &&
+  /cancelled/.test(rest.at(-1).error?.message ?? ''));
+check('getTask: still cancelled', (await client.experimental.tasks.getTask(first?.task?.taskId)).status ===
+  'cancelled');
+await checkThrows('cancelTask of a final task is -32602',
+  () => client.experimental.tasks.cancelTask(first?.task?.taskId), (e) => e.code === -32602);
 
 // A plain call is as before: the handle at once, no task.
 const plain = await client.callTool({ name: 'dispatch_unit',

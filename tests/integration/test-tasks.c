@@ -189,12 +189,13 @@ test_capabilities(void **state)
 	    "\"version\":\"1\"}}");
 	tasks = jget(jget(jget(r, "result"), "capabilities"), "tasks");
 	assert_non_null(jget(tasks, "list"));
+	assert_non_null(jget(tasks, "cancel"));
 	assert_non_null(jget(jget(jget(tasks, "requests"), "tools"), "call"));
 	json_object_put(r);
 	r = srv_request(s, "tools/list", NULL);
 	tools = jget(jget(r, "result"), "tools");
-	assert_int_equal(json_object_array_length(tools), 4);
-	for (i = 0; i < 4; i++) {
+	assert_int_equal(json_object_array_length(tools), 5);
+	for (i = 0; i < 5; i++) {
 		t = json_object_array_get_idx(tools, i);
 		assert_string_equal(jget_str(jget(t, "execution"),
 		    "taskSupport"), strcmp(jget_str(t, "name"),
@@ -212,7 +213,7 @@ test_capabilities(void **state)
 	json_object_put(r);
 	r = srv_request(s, "tools/list", NULL);
 	tools = jget(jget(r, "result"), "tools");
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		assert_null(jget(json_object_array_get_idx(tools, i),
 		    "execution"));
 	json_object_put(r);
@@ -463,6 +464,80 @@ test_result_at_shutdown(void **state)
 	}
 }
 
+/*
+ * tasks/cancel ends the lane through the broker's STOP, audited before
+ * the first signal, and answers with the task once it is cancelled.
+ */
+static void
+test_cancel(void **state)
+{
+	struct srv		*s = srv_start_init(NULL);
+	struct json_object	*r, *res, *n, *recs, *rec;
+	char			 id[64], line[256];
+	const char		*ev;
+	size_t			 i;
+	int			 cancel_at = -1, exit_at = -1;
+
+	snprintf(id, sizeof id, "%s", create_task(s, "sleep 30", NULL));
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"x\","
+	    "\"method\":\"tasks/cancel\",\"params\":{\"taskId\":\"%s\","
+	    "\"task\":{}}}", id);
+	/* The task ends before the answer, which says so. */
+	srv_send(s, line);
+	n = wait_status_note(s, id, 10000);
+	check_task(jget(n, "params"), "cancelled", 0);
+	json_object_put(n);
+	r = ask(s, NULL, "\"x\"", 10000);
+	res = jget(r, "result");
+	check_task(res, "cancelled", 0);
+	assert_string_equal(jget_str(res, "taskId"), id);
+	assert_string_equal(jget_str(res, "statusMessage"),
+	    "The dispatch was cancelled by request.");
+	json_object_put(r);
+	/* It stays cancelled, and the log says so, in order. */
+	r = task_get(s, id);
+	check_task(jget(r, "result"), "cancelled", 0);
+	json_object_put(r);
+	recs = audit_records(s);
+	for (i = 0; i < json_object_array_length(recs); i++) {
+		rec = json_object_array_get_idx(recs, i);
+		ev = jget_str(rec, "event");
+		if (jget_str(rec, "handle") == NULL ||
+		    strcmp(jget_str(rec, "handle"), id) != 0)
+			continue;
+		if (strcmp(ev, "cancel") == 0)
+			cancel_at = (int)i;
+		else if (strcmp(ev, "exit") == 0)
+			exit_at = (int)i;
+	}
+	assert_true(cancel_at >= 0 && exit_at > cancel_at);
+	json_object_put(recs);
+
+	/* A final task cannot be cancelled: -32602, naming its status. */
+	r = ask(s, line, "\"x\"", 10000);
+	assert_int_equal(jget_int(jget(r, "error"), "code"), -32602);
+	assert_non_null(strstr(jget_str(jget(r, "error"), "message"),
+	    "'cancelled'"));
+	json_object_put(r);
+	expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	    "\"tasks/cancel\",\"params\":{\"taskId\":\"" UNKNOWN_TASK "\"}}",
+	    "2", -32602);
+	snprintf(id, sizeof id, "%s", create_task(s, "x", NULL));
+	r = wait_final(s, id, 10000);
+	json_object_put(r);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":3,"
+	    "\"method\":\"tasks/cancel\",\"params\":{\"taskId\":\"%s\"}}",
+	    id);
+	r = ask(s, line, "3", 10000);
+	assert_int_equal(jget_int(jget(r, "error"), "code"), -32602);
+	assert_non_null(strstr(jget_str(jget(r, "error"), "message"),
+	    "'completed'"));
+	json_object_put(r);
+	/* Nothing was signalled, nothing written for it. */
+	assert_int_equal(audit_count(s, "cancel"), 1);
+	srv_free(s);
+}
+
 static void
 test_errors(void **state)
 {
@@ -668,6 +743,61 @@ test_modern(void **state)
 	srv_free(s);
 }
 
+/* 2026-07-28: an empty acknowledgement, then the task settles. */
+static void
+test_modern_cancel(void **state)
+{
+	struct srv		*s = srv_start(NULL);
+	struct json_object	*r, *res;
+	char			 id[64], line[512], get[512];
+	int			 k;
+
+	r = ask(s, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"tools/call\","
+	    "\"params\":{\"name\":\"dispatch_unit\"," ARGS("sleep 30") ","
+	    META_EXT "}}", "1", 10000);
+	snprintf(id, sizeof id, "%s", jget_str(jget(r, "result"), "taskId"));
+	json_object_put(r);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	    "\"tasks/cancel\",\"params\":{\"taskId\":\"%s\"," META_NONE "}}",
+	    id);
+	expect_error(s, line, "2", -32021);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":"
+	    "\"tasks/cancel\",\"params\":{\"taskId\":\"%s\"," META_EXT "}}",
+	    id);
+	for (k = 0; k < 2; k++) {
+		/* Idempotent: the second, on a task ending or ended, too. */
+		r = ask(s, line, "2", 10000);
+		res = jget(r, "result");
+		assert_string_equal(jget_str(res, "resultType"), "complete");
+		assert_null(jget(res, "taskId"));
+		assert_null(jget(res, "status"));
+		json_object_put(r);
+	}
+	snprintf(get, sizeof get, "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":"
+	    "\"tasks/get\",\"params\":{\"taskId\":\"%s\"," META_EXT "}}", id);
+	for (;;) {
+		r = ask(s, get, "3", 10000);
+		res = jget(r, "result");
+		if (strcmp(jget_str(res, "status"), "working") != 0)
+			break;
+		json_object_put(r);
+		usleep(100000);
+	}
+	check_task(res, "cancelled", 1);
+	assert_null(jget(res, "result"));
+	assert_null(jget(res, "error"));
+	json_object_put(r);
+	r = ask(s, line, "2", 10000);
+	assert_string_equal(jget_str(jget(r, "result"), "resultType"),
+	    "complete");
+	json_object_put(r);
+	expect_error(s, "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":"
+	    "\"tasks/cancel\",\"params\":{\"taskId\":\"" UNKNOWN_TASK "\","
+	    META_EXT "}}", "4", -32602);
+	assert_int_equal(audit_count(s, "cancel"), 1);
+	srv_free(s);
+}
+
 /* A failed lane in 2026-07-28: completed, its outcome inlined. */
 static void
 test_modern_failed(void **state)
@@ -711,10 +841,12 @@ main(void)
 		cmocka_unit_test(test_failed_mappings),
 		cmocka_unit_test(test_result_cancelled),
 		cmocka_unit_test(test_result_at_shutdown),
+		cmocka_unit_test(test_cancel),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_plain_call),
 		cmocka_unit_test(test_list_pages),
 		cmocka_unit_test(test_modern),
+		cmocka_unit_test(test_modern_cancel),
 		cmocka_unit_test(test_modern_failed),
 		cmocka_unit_test(test_result_waits_90s),
 	};
