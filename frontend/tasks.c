@@ -74,12 +74,18 @@ struct task_rec {
 static struct task_rec	*buckets[TASK_BUCKETS];
 static unsigned		 nrecs;
 
-/* Handles are random hex: their first digits spread them well. */
+/* Handles are random lowercase hex: their first digits spread them. */
 static unsigned
 bucket_of(const char *handle)
 {
-	return ((unsigned)strtoul((char[]){ handle[4], handle[5], handle[6],
-	    '\0' }, NULL, 16) % TASK_BUCKETS);
+	const char	*p = handle + sizeof HANDLE_PREFIX - 1;
+	unsigned	 h = 0;
+	int		 i;
+
+	for (i = 0; i < 3; i++)
+		h = h * 16 + (unsigned)(p[i] <= '9' ? p[i] - '0' :
+		    p[i] - 'a' + 10);
+	return (h % TASK_BUCKETS);
 }
 
 static struct task_rec *
