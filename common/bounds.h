@@ -29,7 +29,11 @@
 #define HANDLE_PREFIX		"dsp-"
 #define HANDLE_HEX_DIGITS	32
 #define HANDLE_BYTES		(4 + HANDLE_HEX_DIGITS)
-#define MAX_WAIT_SECONDS	60
+/*
+ * A dispatch_result wait and its answer stay well under the 60 s after
+ * which common clients give up on a request.
+ */
+#define MAX_WAIT_SECONDS	50
 #define MAX_CLIENT_FIELD_BYTES	256
 /* Raw arguments of a refused dispatch, as kept in the audit record. */
 #define MAX_RAW_ARGS_BYTES	4096

@@ -24,7 +24,7 @@ const char *
 dstatus_name(uint32_t s)
 {
 	static const char *names[DS_MAX] = {
-		"running", "succeeded", "failed", "timed_out"
+		"running", "succeeded", "failed", "timed_out", "lost"
 	};
 
 	return (s < DS_MAX ? names[s] : "unknown");

@@ -42,6 +42,8 @@ enum dstatus {
 	DS_SUCCEEDED,
 	DS_FAILED,
 	DS_TIMED_OUT,
+	/* Its server ended without recording its end: read from the log. */
+	DS_LOST,
 	DS_MAX
 };
 const char	*dstatus_name(uint32_t);

@@ -27,7 +27,7 @@
 	"\"repo\":{\"type\":\"string\"}," \
 	"\"github\":{\"type\":\"string\"}," \
 	"\"status\":{\"type\":\"string\",\"enum\":[\"running\"," \
-	"\"succeeded\",\"failed\",\"timed_out\"]}," \
+	"\"succeeded\",\"failed\",\"timed_out\",\"lost\"]}," \
 	"\"requested_at\":{\"type\":\"string\"}"
 #define VIEW_REQUIRED \
 	"\"handle\",\"orguser\",\"repo\",\"github\",\"status\",\"requested_at\""
@@ -79,8 +79,10 @@ static struct tool {
 	{
 		"dispatch_status",
 		"Dispatch status",
-		"The current state of a dispatch: running, succeeded, failed "
-		"or timed_out.",
+		"The current state of a dispatch: running, succeeded, failed, "
+		"timed_out, or lost (the server that ran it ended without "
+		"recording its end). Handles of earlier servers on the same "
+		"audit log are answered from the log.",
 		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG "},"
 		"\"required\":[\"handle\"],\"additionalProperties\":false}",
 		VIEW_SCHEMA,
@@ -91,10 +93,11 @@ static struct tool {
 		"Dispatch result",
 		"The outcome of a dispatch: exit code, signal and the last "
 		"64 KiB of output. With wait_seconds, waits up to that long "
-		"(at most 60) for a running dispatch to end.",
+		"(at most 50, so that the answer comes well within a client's "
+		"60-second request timeout) for a running dispatch to end.",
 		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG ","
 		"\"wait_seconds\":{\"type\":\"number\",\"minimum\":0,"
-		"\"maximum\":60,\"description\":\"Wait this long for the "
+		"\"maximum\":50,\"description\":\"Wait this long for the "
 		"dispatch to end before answering.\"}},"
 		"\"required\":[\"handle\"],\"additionalProperties\":false}",
 		"{\"type\":\"object\",\"properties\":{" VIEW_PROPS ","
@@ -429,7 +432,7 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 		secs = json_object_get_double(w);
 		if (!isfinite(secs) || secs < 0 || secs > MAX_WAIT_SECONDS) {
 			tool_error(ctx, "wait_seconds must be a number from 0 "
-			    "to 60");
+			    "to 50");
 			return;
 		}
 	}

@@ -830,7 +830,7 @@ test_result_roundtrip(void **state)
 	open_msg(&r, &m, IPC_RESULT, 5);
 	assert_int_equal(proto_get_result(&r, handle, &wait_ms), 0);
 	assert_string_equal(handle, HANDLE_B);
-	assert_int_equal(wait_ms, 60000);
+	assert_int_equal(wait_ms, 50000);
 	check_exact(&m, re_result);
 	ipc_free(&m);
 }
@@ -843,9 +843,10 @@ test_result_refusals(void **state)
 	char		handle[HANDLE_BYTES + 1];
 	uint32_t	wait_ms;
 
-	/* The wait is at most 60 seconds. */
-	assert_int_equal(result_decodes(HANDLE_A, 59999), 0);
-	assert_int_equal(result_decodes(HANDLE_A, 60001), -1);
+	/* The wait is at most 50 seconds. */
+	assert_int_equal(result_decodes(HANDLE_A, 50000), 0);
+	assert_int_equal(result_decodes(HANDLE_A, 50001), -1);
+	assert_int_equal(result_decodes(HANDLE_A, 60000), -1);
 	assert_int_equal(result_decodes(HANDLE_A, UINT32_MAX), -1);
 	assert_int_equal(result_decodes(HANDLE_A, 0x80000000U), -1);
 
@@ -1779,6 +1780,7 @@ test_dstatus_name(void **state)
 	assert_string_equal(dstatus_name(DS_SUCCEEDED), "succeeded");
 	assert_string_equal(dstatus_name(DS_FAILED), "failed");
 	assert_string_equal(dstatus_name(DS_TIMED_OUT), "timed_out");
+	assert_string_equal(dstatus_name(DS_LOST), "lost");
 	assert_string_equal(dstatus_name(DS_MAX), "unknown");
 	assert_string_equal(dstatus_name(UINT32_MAX), "unknown");
 }

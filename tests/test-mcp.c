@@ -1051,11 +1051,14 @@ static void
 test_dispatch_result(void **state)
 {
 	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
-	    "\"wait_seconds\":61}"), "wait_seconds must be a number from 0 "
-	    "to 60");
+	    "\"wait_seconds\":51}"), "wait_seconds must be a number from 0 "
+	    "to 50");
+	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
+	    "\"wait_seconds\":50.001}"), "wait_seconds must be a number "
+	    "from 0 to 50");
 	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
 	    "\"wait_seconds\":-1}"), "wait_seconds must be a number from 0 "
-	    "to 60");
+	    "to 50");
 	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
 	    "\"wait_seconds\":\"5\"}"), "wait_seconds must be a number");
 	expect_tool_error(RESULT("{\"handle\":\"nope\",\"wait_seconds\":1}"),
@@ -1069,8 +1072,8 @@ test_dispatch_result(void **state)
 	assert_string_equal(bmsgs[0].a, HANDLE_A);
 	assert_int_equal(bmsgs[0].u, 1500);
 
-	send_line(RESULT("{\"handle\":\"" HANDLE_A "\",\"wait_seconds\":60}"));
-	assert_int_equal(bmsgs[0].u, 60000);
+	send_line(RESULT("{\"handle\":\"" HANDLE_A "\",\"wait_seconds\":50}"));
+	assert_int_equal(bmsgs[0].u, 50000);
 	send_line(RESULT("{\"handle\":\"" HANDLE_A "\"}"));
 	assert_int_equal(bmsgs[0].u, 0);
 }
