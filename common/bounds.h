@@ -61,6 +61,13 @@
 #define MAX_RUNNING_LIMIT	4096
 #define DEFAULT_MAX_RUNNING	16
 #define LIST_PAGE_RECORDS	100
+/*
+ * Dispatches of the audit log read back by handle: at most this many
+ * are indexed per log file (some 80 bytes each in the broker), and a
+ * line longer than this is no record of ours.
+ */
+#define MAX_HISTORY_DISPATCHES	1048576
+#define MAX_HISTORY_LINE_BYTES	(1U * 1024 * 1024)
 /* RLIMIT_NPROC of a lane: processes of its user, counted by the kernel. */
 #define DEFAULT_LANE_NPROC	4096
 #define MAX_LANE_NPROC		1000000

@@ -152,6 +152,13 @@ proto_list(struct ipc_msg *m, uint32_t id, uint32_t offset)
 	ipc_put_u32(m, offset);
 }
 
+void
+proto_list_log(struct ipc_msg *m, uint32_t id, uint32_t before)
+{
+	ipc_init(m, IPC_LIST_LOG, id);
+	ipc_put_u32(m, before);
+}
+
 int
 proto_get_list(struct ipc_reader *r, uint32_t *offset)
 {

@@ -25,6 +25,7 @@ enum ipc_type {
 	IPC_LIST,		/* offset */
 	IPC_SHUTDOWN,		/* stdin closed: wind down and say BYE */
 	IPC_CANCEL,		/* handle: end the RESULT wait of this id now */
+	IPC_LIST_LOG,		/* before: the audit log's dispatches */
 	/* broker -> frontend */
 	IPC_VIEW = 64,		/* one record, optionally with its result */
 	IPC_LIST_PAGE,		/* total, count, that many views */
@@ -121,6 +122,8 @@ int	proto_get_handle(struct ipc_reader *, char *);
 void	proto_result(struct ipc_msg *, uint32_t, const char *, uint32_t);
 int	proto_get_result(struct ipc_reader *, char *, uint32_t *);
 void	proto_list(struct ipc_msg *, uint32_t, uint32_t);
+/* LIST_LOG has LIST's layout: one u32 (before), decoded alike. */
+void	proto_list_log(struct ipc_msg *, uint32_t, uint32_t);
 int	proto_get_list(struct ipc_reader *, uint32_t *);
 
 void	proto_view(struct ipc_msg *, uint32_t, const struct dview *);

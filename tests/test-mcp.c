@@ -143,6 +143,7 @@ send_to_broker(struct ipc_msg *m)
 		b->a = strdup(handle);
 		break;
 	case IPC_LIST:
+	case IPC_LIST_LOG:
 		assert_int_equal(proto_get_list(&r, &b->u), 0);
 		break;
 	default:
@@ -1082,13 +1083,17 @@ static void
 test_dispatch_list(void **state)
 {
 	expect_tool_error(LIST("{\"cursor\":\"bad\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":\"o\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":\"o-1\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":\"o65537\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":5}"), "cursor must be a string");
 
 	send_line(LIST("{\"cursor\":\"o100\"}"));
@@ -1103,6 +1108,32 @@ test_dispatch_list(void **state)
 	    "\"params\":{\"name\":\"dispatch_list\"}}");
 	assert_int_equal(nbmsgs, 1);
 	assert_int_equal(bmsgs[0].u, 0);
+
+	/* The log's list: its own cursors, and only its own. */
+	expect_tool_error(LIST("{\"scope\":\"everything\"}"),
+	    "scope must be \"session\" or \"log\"");
+	expect_tool_error(LIST("{\"scope\":3}"), "scope must be a string");
+	expect_tool_error(LIST("{\"scope\":\"log\",\"cursor\":\"o5\"}"),
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
+	expect_tool_error(LIST("{\"scope\":\"log\",\"cursor\":\"l0\"}"),
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
+	expect_tool_error(LIST("{\"scope\":\"log\",\"cursor\":"
+	    "\"l1048577\"}"), "invalid cursor: pass next_cursor from the "
+	    "previous page, with the same scope");
+	expect_tool_error(LIST("{\"cursor\":\"l5\"}"),
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
+	send_line(LIST("{\"scope\":\"log\",\"cursor\":\"l1048576\"}"));
+	assert_int_equal(nbmsgs, 1);
+	assert_int_equal(bmsgs[0].type, IPC_LIST_LOG);
+	assert_int_equal(bmsgs[0].u, 1048576);
+	send_line(LIST("{\"scope\":\"log\"}"));
+	assert_int_equal(bmsgs[0].type, IPC_LIST_LOG);
+	assert_int_equal(bmsgs[0].u, 0);
+	send_line(LIST("{\"scope\":\"session\"}"));
+	assert_int_equal(bmsgs[0].type, IPC_LIST);
 }
 
 int
