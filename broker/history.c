@@ -275,14 +275,14 @@ history_scan(int fd, struct history_stats *stats)
 		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 			if (!skipping)
 				index_line(p, (size_t)(nl - p), pos + (p - buf));
+			else
+				idx_stats.skipped++;
 			skipping = 0;
 			p = nl + 1;
 			line_start = pos + (p - buf);
 		}
 		if (p == buf && n == MAX_HISTORY_LINE_BYTES) {
 			/* No newline in a whole buffer: not a record. */
-			if (!skipping)
-				idx_stats.skipped++;
 			skipping = 1;
 			pos += n;
 			continue;
