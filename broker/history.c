@@ -97,10 +97,19 @@ unhex(const char *s, size_t n, unsigned char *out)
 	return (0);
 }
 
+/*
+ * FNV-1a over the whole handle: ours are random, but a log may hold
+ * handles that share their first digits, which must not make one chain.
+ */
 static unsigned
 id_bucket(const unsigned char *id)
 {
-	return ((unsigned)(id[0] << 8 | id[1]) % INDEX_BUCKETS);
+	uint32_t	h = 2166136261U;
+	size_t		i;
+
+	for (i = 0; i < HANDLE_HEX_DIGITS / 2; i++)
+		h = (h ^ id[i]) * 16777619U;
+	return (h % INDEX_BUCKETS);
 }
 
 static struct hentry *
