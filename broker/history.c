@@ -155,19 +155,22 @@ note_pid(uint32_t pid, const unsigned char *sess)
 }
 
 /*
- * The value of the first "key": in a line, as raw bytes.  Our records
- * put the common fields (event, session, server_pid) and the handle
- * before any free text, and a quote inside a string is always escaped,
- * so the first match is the member itself.  Whatever this finds is only
- * where to look: the answer parses the line.
+ * The value of the first "key": at or after *from in a line, as raw
+ * bytes; *from moves past it.  Our records put the common fields
+ * (event, session, server_pid) and then the handle before any free
+ * text, in that order, and a quote inside a string is always escaped,
+ * so the first match is the member itself, and each search starts where
+ * the one before ended: the line is read about once.  Whatever this
+ * finds is only where to look: the answer parses the line.
  */
 static const char *
-raw_value(const char *line, size_t len, const char *key, size_t *vlen)
+raw_value(const char **from, const char *end, const char *key,
+    size_t *vlen)
 {
-	const char	*p, *end = line + len, *v;
+	const char	*p, *v;
 	size_t		 klen = strlen(key);
 
-	if ((p = memmem(line, len, key, klen)) == NULL)
+	if ((p = memmem(*from, (size_t)(end - *from), key, klen)) == NULL)
 		return (NULL);
 	v = p + klen;
 	for (p = v; p < end && *p != '"' && *p != ',' && *p != '}'; p++)
@@ -175,20 +178,21 @@ raw_value(const char *line, size_t len, const char *key, size_t *vlen)
 	if (p == end)
 		return (NULL);
 	*vlen = (size_t)(p - v);
+	*from = p;
 	return (v);
 }
 
 static void
 index_line(const char *line, size_t len, off_t off)
 {
-	const char	*ev, *h, *s, *pid;
+	const char	*ev, *h, *s, *pid, *at = line, *end = line + len;
 	size_t		 evlen, hlen, slen, pidlen, i;
 	unsigned char	 id[HANDLE_HEX_DIGITS / 2], sess[16];
 	uint32_t	 pidv = 0;
 	struct hentry	*e;
 	int		 is_exit;
 
-	if ((ev = raw_value(line, len, "\"event\":\"", &evlen)) == NULL)
+	if ((ev = raw_value(&at, end, "\"event\":\"", &evlen)) == NULL)
 		return;
 	if (evlen == 8 && memcmp(ev, "dispatch", 8) == 0)
 		is_exit = 0;
@@ -196,13 +200,13 @@ index_line(const char *line, size_t len, off_t off)
 		is_exit = 1;
 	else
 		return;
-	if ((h = raw_value(line, len, "\"handle\":\"", &hlen)) == NULL ||
-	    hlen != HANDLE_BYTES || check_handle(h, hlen) == -1 ||
-	    unhex(h + 4, HANDLE_HEX_DIGITS, id) == -1 ||
-	    (s = raw_value(line, len, "\"session\":\"", &slen)) == NULL ||
+	if ((s = raw_value(&at, end, "\"session\":\"", &slen)) == NULL ||
 	    slen != 32 || unhex(s, 32, sess) == -1 ||
-	    (pid = raw_value(line, len, "\"server_pid\":", &pidlen)) == NULL ||
-	    pidlen == 0 || pidlen > 10)
+	    (pid = raw_value(&at, end, "\"server_pid\":", &pidlen)) == NULL ||
+	    pidlen == 0 || pidlen > 10 ||
+	    (h = raw_value(&at, end, "\"handle\":\"", &hlen)) == NULL ||
+	    hlen != HANDLE_BYTES || check_handle(h, hlen) == -1 ||
+	    unhex(h + 4, HANDLE_HEX_DIGITS, id) == -1)
 		return;
 	for (i = 0; i < pidlen; i++) {
 		if (pid[i] < '0' || pid[i] > '9')
