@@ -458,36 +458,40 @@ from_dispatch(struct json_object *o, struct dview *v)
 	return (0);
 }
 
+/*
+ * An exit record: its status is any final one but lost (which no record
+ * says), and a member a writer left out (an exit written for a lane of
+ * a dead server, an older record without the detail) is taken as null.
+ */
 static int
 from_exit(struct json_object *o, struct dview *v, char **detail)
 {
-	static const char *const names[] = {
-		[DS_SUCCEEDED] = "succeeded", [DS_FAILED] = "failed",
-		[DS_TIMED_OUT] = "timed_out"
-	};
-	struct json_object	*rc, *sig, *dur;
+	struct json_object	*rc = NULL, *sig = NULL, *dur = NULL;
 	const char		*st, *ts, *d, *sname;
-	size_t			 dlen;
+	size_t			 dlen = 0;
 	int64_t			 n;
 	uint32_t		 i;
 
 	if ((st = rec_str(o, "status", 16, NULL)) == NULL)
 		return (-1);
-	for (i = DS_SUCCEEDED; i <= DS_TIMED_OUT; i++) {
-		if (strcmp(st, names[i]) == 0)
+	for (i = DS_RUNNING + 1; i < DS_MAX; i++) {
+		if (i != DS_LOST && strcmp(st, dstatus_name(i)) == 0)
 			break;
 	}
-	if (i > DS_TIMED_OUT ||
+	if (i == DS_MAX ||
 	    (ts = rec_str(o, "ts", TIME_STR_BYTES, NULL)) == NULL ||
-	    parse_time_ms(ts, &v->finished_ms) == -1 ||
-	    !json_object_object_get_ex(o, "returncode", &rc) ||
-	    !json_object_object_get_ex(o, "signal", &sig) ||
-	    !json_object_object_get_ex(o, "duration_ms", &dur) ||
-	    !json_object_is_type(dur, json_type_int) ||
-	    (n = json_object_get_int64(dur)) < 0)
+	    parse_time_ms(ts, &v->finished_ms) == -1)
 		return (-1);
 	v->status = i;
-	v->duration_ms = (uint64_t)n;
+	json_object_object_get_ex(o, "returncode", &rc);
+	json_object_object_get_ex(o, "signal", &sig);
+	json_object_object_get_ex(o, "duration_ms", &dur);
+	if (dur != NULL) {
+		if (!json_object_is_type(dur, json_type_int) ||
+		    (n = json_object_get_int64(dur)) < 0)
+			return (-1);
+		v->duration_ms = (uint64_t)n;
+	}
 	if (rc != NULL) {
 		if (!json_object_is_type(rc, json_type_int) ||
 		    (n = json_object_get_int64(rc)) < INT32_MIN ||
@@ -502,20 +506,15 @@ from_exit(struct json_object *o, struct dview *v, char **detail)
 		    (v->signal = (uint32_t)sig_number(sname)) == 0)
 			return (-1);
 	}
-	/* Records from before the detail was kept show none. */
-	if (!json_object_object_get_ex(o, "detail", NULL)) {
-		*detail = xstrdup("");
-		v->detail_len = 0;
-	} else if ((d = rec_str(o, "detail", MAX_DETAIL_BYTES,
-	    &dlen)) == NULL)
+	d = "";
+	if (json_object_object_get_ex(o, "detail", NULL) &&
+	    (d = rec_str(o, "detail", MAX_DETAIL_BYTES, &dlen)) == NULL)
 		return (-1);
-	else {
-		*detail = xmalloc(dlen + 1);
-		memcpy(*detail, d, dlen);
-		(*detail)[dlen] = '\0';
-		v->detail_len = dlen;
-	}
+	*detail = xmalloc(dlen + 1);
+	memcpy(*detail, d, dlen);
+	(*detail)[dlen] = '\0';
 	v->detail = *detail;
+	v->detail_len = dlen;
 	return (0);
 }
 
