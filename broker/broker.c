@@ -625,6 +625,18 @@ b_list_log(uint32_t id, union request *q)
 	chan_send(&chan, &m);
 }
 
+/* The log's index, built a step per turn of the loop from the start. */
+static struct event	 ev_index;
+
+static void
+index_step(int fd, short what, void *arg)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (!shutting_down && history_prepare() == 0)
+		evtimer_add(&ev_index, &tv);
+}
+
 static void
 b_shutdown(uint32_t id, union request *q)
 {
@@ -921,6 +933,8 @@ broker_main(const struct broker_start *bs)
 		broker_begin_shutdown("the frontend exited at start");
 	/* And the spawner too. */
 	reap_spawner();
+	evtimer_assign(&ev_index, base, index_step, NULL);
+	index_step(-1, 0, NULL);
 	event_base_dispatch(base);
 	fatalx("broker_main: event loop ended");
 }

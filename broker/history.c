@@ -246,17 +246,19 @@ index_line(const char *line, size_t len, off_t off)
  * Index what the file holds past what was read before, up to its last
  * newline: bytes after it are a record being written, or a torn one the
  * next writer cuts off.  A line longer than MAX_HISTORY_LINE_BYTES is no
- * record of ours and is skipped whole.
+ * record of ours and is skipped whole.  With a budget, stop at the first
+ * line boundary past that many bytes: 1 if the end was reached, 0 if
+ * there is more, -1 on error.
  */
 int
-history_scan(int fd, struct history_stats *stats)
+history_scan(int fd, struct history_stats *stats, size_t budget)
 {
 	static char	*buf;
 	struct stat	 st;
-	off_t		 pos, line_start;
+	off_t		 pos, line_start, first;
 	ssize_t		 n;
 	char		*p, *end, *nl;
-	int		 skipping = 0;
+	int		 skipping = 0, done = 1;
 
 	if (fstat(fd, &st) == -1)
 		return (-1);
@@ -272,8 +274,12 @@ history_scan(int fd, struct history_stats *stats)
 	idx_ino = st.st_ino;
 	if (buf == NULL)
 		buf = xmalloc(MAX_HISTORY_LINE_BYTES);
-	pos = line_start = idx_scanned;
+	pos = line_start = first = idx_scanned;
 	while (pos < st.st_size) {
+		if (budget != 0 && !skipping && pos - first >= (off_t)budget) {
+			done = 0;
+			break;
+		}
 		n = pread(fd, buf, (size_t)(st.st_size - pos) <
 		    MAX_HISTORY_LINE_BYTES ? (size_t)(st.st_size - pos) :
 		    MAX_HISTORY_LINE_BYTES, pos);
@@ -285,7 +291,8 @@ history_scan(int fd, struct history_stats *stats)
 			break;		/* cut while we read */
 		p = buf;
 		end = buf + n;
-		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		while ((budget == 0 || line_start - first < (off_t)budget) &&
+		    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
 			if (!skipping)
 				index_line(p, (size_t)(nl - p), pos + (p - buf));
 			else
@@ -308,7 +315,20 @@ history_scan(int fd, struct history_stats *stats)
 	idx_stats.scanned = idx_scanned;
 	if (stats != NULL)
 		*stats = idx_stats;
-	return (0);
+	return (done);
+}
+
+/*
+ * A step of the index's build from the start, so that the first
+ * question about an earlier handle finds it (mostly) done: 1 when done.
+ */
+int
+history_prepare(void)
+{
+	int	fd = audit_fd_now();
+
+	return (fd == -1 ? 1 : history_scan(fd, NULL,
+	    HISTORY_STEP_BYTES) != 0);
 }
 
 int
@@ -335,7 +355,7 @@ refresh(char *err, size_t errlen)
 {
 	int	fd = audit_fd_now();
 
-	if (fd == -1 || history_scan(fd, NULL) == -1) {
+	if (fd == -1 || history_scan(fd, NULL, 0) == -1) {
 		snprintf(err, errlen, "the audit log cannot be read: %s",
 		    fd == -1 ? "it is not open" : strerror(errno));
 		return (-1);

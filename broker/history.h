@@ -33,6 +33,12 @@ int	history_view(const char *, int, struct dview *, char **, char *,
  */
 int	history_list(uint32_t, char (*)[HANDLE_BYTES + 1], uint32_t,
 	    uint32_t *, char *, size_t);
+/*
+ * One step of building the index in the background, from the event
+ * loop: HISTORY_STEP_BYTES of the log at most.  1 when it is built.
+ */
+#define HISTORY_STEP_BYTES	(1024 * 1024)
+int	history_prepare(void);
 
 /* The index alone, for tests: read lines from fd up to size. */
 struct history_stats {
@@ -41,7 +47,7 @@ struct history_stats {
 	uint32_t	skipped;	/* lines too long to be ours */
 	off_t		scanned;	/* bytes indexed: up to the last newline */
 };
-int	history_scan(int, struct history_stats *);
+int	history_scan(int, struct history_stats *, size_t);
 /* Where a handle's records are: 1 found, 0 not. */
 int	history_find(const char *, off_t *, size_t *, off_t *, size_t *);
 void	history_reset(void);

@@ -82,7 +82,7 @@ test_lines_taken(void **state)
 	struct history_stats	st;
 	off_t			da, ea, db;
 
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.dispatches, 0);
 	assert_int_equal(st.scanned, 0);
 
@@ -105,7 +105,7 @@ test_lines_taken(void **state)
 	/* A second dispatch of a handle: the first counts. */
 	put(REC("dispatch", HA) "\n");
 	db = put(REC("dispatch", HB) "\n");
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.dispatches, 2);
 	assert_int_equal(st.exits, 1);
 	assert_int_equal(st.scanned, lseek(fd, 0, SEEK_END));
@@ -134,13 +134,13 @@ test_torn_and_growing(void **state)
 	eb = end;
 	/* Half a record: being written, or torn by a crash. */
 	assert_int_equal(write(fd, exit_b, half), (ssize_t)half);
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.scanned, end);
 	assert_int_equal(st.exits, 0);
 	expect_at(HB, 0, strlen(REC("dispatch", HB)), 0, 0);
 	/* The rest comes: only the new bytes are read. */
 	put(exit_b + half);
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.exits, 1);
 	assert_int_equal(st.dispatches, 1);
 	expect_at(HB, 0, strlen(REC("dispatch", HB)), eb,
@@ -162,7 +162,7 @@ test_long_line_skipped(void **state)
 	big[n] = '\n';
 	assert_int_equal(write(fd, big, n + 1), (ssize_t)n + 1);
 	da = put(REC("dispatch", HA) "\n");
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.skipped, 1);
 	assert_int_equal(st.dispatches, 1);
 	expect_at(HA, da, strlen(REC("dispatch", HA)), 0, 0);
@@ -175,14 +175,46 @@ test_long_line_skipped(void **state)
 	/* One at the end with no newline yet: not passed over. */
 	start = lseek(fd, 0, SEEK_END);
 	assert_int_equal(write(fd, big, n), (ssize_t)n);
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.scanned, start);
 	put("\n");
 	put(REC("dispatch", HB) "\n");
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.dispatches, 2);
 	assert_int_equal(st.skipped, 2);
 	free(big);
+}
+
+/* In steps of a budget, the same index as in one go. */
+static void
+test_in_steps(void **state)
+{
+	struct history_stats	st;
+	char			h[40];
+	int			i, steps = 0, rv;
+
+	for (i = 0; i < 1000; i++) {
+		snprintf(h, sizeof h, "dsp-%032x", i + 1);
+		put("{\"seq\":1,\"prev\":\"x\",\"ts\":\"t\",\"event\":"
+		    "\"dispatch\",\"session\":\"" SESS "\",\"server_pid\":7,"
+		    "\"handle\":\"");
+		put(h);
+		put("\"}\n");
+	}
+	while ((rv = history_scan(fd, &st, 4096)) == 0)
+		steps++;
+	assert_int_equal(rv, 1);
+	assert_true(steps > 10);
+	assert_int_equal(st.dispatches, 1000);
+	assert_int_equal(st.scanned, lseek(fd, 0, SEEK_END));
+	snprintf(h, sizeof h, "dsp-%032x", 1000);
+	{
+		off_t	d, e;
+		size_t	dl, el;
+
+		assert_int_equal(history_find(h, &d, &dl, &e, &el), 1);
+		assert_int_equal(el, 0);
+	}
 }
 
 static void
@@ -194,12 +226,12 @@ test_cut_and_replaced(void **state)
 
 	put(REC("dispatch", HA) "\n");
 	put(REC("dispatch", HB) "\n");
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.dispatches, 2);
 	/* Cut below what was read: read again from the start. */
 	assert_int_equal(ftruncate(fd, 0), 0);
 	put(REC("dispatch", HC) "\n");
-	assert_int_equal(history_scan(fd, &st), 0);
+	assert_int_equal(history_scan(fd, &st, 0), 1);
 	assert_int_equal(st.dispatches, 1);
 	expect_at(HC, 0, strlen(REC("dispatch", HC)), 0, 0);
 	{
@@ -213,14 +245,14 @@ test_cut_and_replaced(void **state)
 	assert_int_equal(write(fd2, REC("dispatch", HB) "\n",
 	    strlen(REC("dispatch", HB)) + 1),
 	    (ssize_t)strlen(REC("dispatch", HB)) + 1);
-	assert_int_equal(history_scan(fd2, &st), 0);
+	assert_int_equal(history_scan(fd2, &st, 0), 1);
 	assert_int_equal(st.dispatches, 1);
 	expect_at(HB, 0, strlen(REC("dispatch", HB)), 0, 0);
 	close(fd2);
 	unlink(other);
 	/* Not a regular file: refused. */
 	assert_true((fd2 = open("/dev/null", O_RDONLY)) != -1);
-	assert_int_equal(history_scan(fd2, &st), -1);
+	assert_int_equal(history_scan(fd2, &st, 0), -1);
 	close(fd2);
 }
 
@@ -233,6 +265,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_torn_and_growing, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_long_line_skipped, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_in_steps, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_cut_and_replaced, setup,
 		    teardown),
