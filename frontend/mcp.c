@@ -60,7 +60,8 @@ static const char *level_names[] = {
 	"wait up to 50 seconds for the end and read the exit code and output; " \
 	"while it waits the server keeps answering, and it sends progress " \
 	"if you pass a progressToken. dispatch_list() shows every dispatch " \
-	"of this session. Org-users and repos outside the allowlist are " \
+	"of this session, and with scope \"log\" those of earlier servers " \
+	"too; their handles still answer. Org-users and repos outside the allowlist are " \
 	"refused; the task description is passed to the lane as data, " \
 	"never run."
 
