@@ -132,6 +132,17 @@ re_view(struct ipc_reader *r, struct ipc_msg *out)
 }
 
 static int
+re_list_log(struct ipc_reader *r, struct ipc_msg *out)
+{
+	uint32_t	offset;
+
+	if (proto_get_list(r, &offset) == -1)
+		return (-1);
+	proto_list_log(out, r->id, offset);
+	return (0);
+}
+
+static int
 re_list_page(struct ipc_reader *r, struct ipc_msg *out)
 {
 	uint32_t	total, n;
@@ -897,6 +908,21 @@ test_list(void **state)
 
 	proto_empty(&m, IPC_LIST, 8);
 	open_msg(&r, &m, IPC_LIST, 8);
+	assert_int_equal(proto_get_list(&r, &offset), -1);
+	ipc_free(&m);
+
+	/* LIST_LOG: LIST's layout under a type of its own. */
+	for (i = 0; i < sizeof offsets / sizeof offsets[0]; i++) {
+		proto_list_log(&m, 9, offsets[i]);
+		open_msg(&r, &m, IPC_LIST_LOG, 9);
+		assert_int_equal(proto_get_list(&r, &offset), 0);
+		assert_int_equal(offset, offsets[i]);
+		check_exact(&m, re_list_log);
+		ipc_free(&m);
+	}
+	proto_list_log(&m, 9, 5);
+	ipc_put_u32(&m, 0);
+	open_msg(&r, &m, IPC_LIST_LOG, 9);
 	assert_int_equal(proto_get_list(&r, &offset), -1);
 	ipc_free(&m);
 }
