@@ -466,9 +466,13 @@ from_dispatch(struct json_object *o, struct dview *v)
 {
 	const char	*org, *repo, *gh, *ts;
 
+	/* The frontend holds a view to the rules a dispatch was held to. */
 	if ((org = rec_str(o, "orguser", MAX_NAME_BYTES, NULL)) == NULL ||
+	    !is_valid_name(org, strlen(org)) ||
 	    (repo = rec_str(o, "repo", MAX_NAME_BYTES, NULL)) == NULL ||
+	    !is_valid_name(repo, strlen(repo)) ||
 	    (gh = rec_str(o, "github", MAX_GITHUB_BYTES, NULL)) == NULL ||
+	    check_github(gh, strlen(gh)) == -1 ||
 	    (ts = rec_str(o, "ts", TIME_STR_BYTES, NULL)) == NULL ||
 	    parse_time_ms(ts, &v->requested_ms) == -1)
 		return (-1);

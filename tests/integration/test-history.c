@@ -290,6 +290,7 @@ with_handle(const char *line, const char *from, const char *to)
 #define H_BADEXIT	"dsp-bad0000000000000000000000000000e"
 #define H_BIGDETAIL	"dsp-b190000000000000000000000000000d"
 #define H_LOST	"dsp-105700000000000000000000000000aa"
+#define H_BADNAME	"dsp-ba0e00000000000000000000000000aa"
 #define H_AFTER	"dsp-af7e000000000000000000000000000f"
 
 /*
@@ -350,6 +351,16 @@ test_hostile_log(void **state)
 	append(s1->audit, p, strlen(p));
 	append(s1->audit, "\n", 1);
 	free(line);
+	/* A dispatch whose names are no names: the frontend would refuse
+	 * a view of it, so the broker must not send one. */
+	line = with_handle(d, h, H_BADNAME);
+	p = strstr(line, "\"orguser\":\"") + 11;
+	append(s1->audit, line, (size_t)(p - line));
+	append(s1->audit, "bad name!", 9);
+	p = strchr(p, '"');
+	append(s1->audit, p, strlen(p));
+	append(s1->audit, "\n", 1);
+	free(line);
 	/* 2 MiB on one line: no record of ours. */
 	n = 2 * 1024 * 1024;
 	big = malloc(n);
@@ -385,6 +396,12 @@ test_hostile_log(void **state)
 	assert_true(result_is_error(r));
 	assert_non_null(strstr(result_text(r), "exit record of "
 	    H_BIGDETAIL));
+	json_object_put(r);
+	r = call_handle(s2, "dispatch_status", H_BADNAME);
+	assert_true(result_is_error(r));
+	assert_string_equal(result_text(r), "the audit log's dispatch record "
+	    "of " H_BADNAME " cannot be read: it is not a record this server "
+	    "writes");
 	json_object_put(r);
 	r = call_handle(s2, "dispatch_result", H_LOST);
 	assert_string_equal(jget_str(result_struct(r), "status"), "lost");
