@@ -63,7 +63,7 @@
 #define LIST_PAGE_RECORDS	100
 /*
  * Dispatches of the audit log read back by handle: at most this many
- * are indexed per log file (some 80 bytes each in the broker), and a
+ * are indexed per log file (64 bytes each in the broker), and a
  * line longer than this is no record of ours.
  */
 #define MAX_HISTORY_DISPATCHES	1048576
