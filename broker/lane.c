@@ -368,6 +368,8 @@ lane_detail(struct lane *l, int succeeded, size_t *lenp)
 		prefix = "lane timed out; its process group was terminated";
 	else if (l->why == END_SHUTDOWN)
 		prefix = "lane terminated: the server is shutting down";
+	else if (l->why == END_CANCEL)
+		prefix = "lane cancelled; its process group was terminated";
 	t = &l->out;
 	if (!succeeded && tail_detail(&l->err, buf, MAX_DETAIL_BYTES + 1) > 0)
 		t = &l->err;

@@ -41,6 +41,7 @@ enum lane_end {
 	END_TIMEOUT,		/* its timeout passed */
 	END_SHUTDOWN,		/* the server was shutting down */
 	END_SPAWN,		/* it never started */
+	END_CANCEL,		/* dispatch_cancel asked for its end */
 };
 
 struct lane;

@@ -25,6 +25,7 @@ enum ipc_type {
 	IPC_LIST,		/* offset */
 	IPC_SHUTDOWN,		/* stdin closed: wind down and say BYE */
 	IPC_CANCEL,		/* handle: end the RESULT wait of this id now */
+	IPC_STOP,		/* client, handle: end the lane (dispatch_cancel) */
 	IPC_LIST_LOG,		/* before: the audit log's dispatches */
 	/* broker -> frontend */
 	IPC_VIEW = 64,		/* one record, optionally with its result */
@@ -43,6 +44,7 @@ enum dstatus {
 	DS_SUCCEEDED,
 	DS_FAILED,
 	DS_TIMED_OUT,
+	DS_CANCELLED,
 	/* Its server ended without recording its end: read from the log. */
 	DS_LOST,
 	DS_MAX
@@ -125,6 +127,10 @@ void	proto_list(struct ipc_msg *, uint32_t, uint32_t);
 /* LIST_LOG has LIST's layout: one u32 (before), decoded alike. */
 void	proto_list_log(struct ipc_msg *, uint32_t, uint32_t);
 int	proto_get_list(struct ipc_reader *, uint32_t *);
+/* STOP: who asks, and the handle of the lane to end. */
+void	proto_stop(struct ipc_msg *, uint32_t, const struct client_info *,
+	    const char *);
+int	proto_get_stop(struct ipc_reader *, struct client_info *, char *);
 
 void	proto_view(struct ipc_msg *, uint32_t, const struct dview *);
 int	proto_get_view(struct ipc_reader *, struct dview *);
