@@ -680,7 +680,7 @@ audit_cancel(const struct dispatch *d, const struct client_info *ci)
 	json_object_object_add(rec, "repo", json_object_new_string(d->repo));
 	json_object_object_add(rec, "pid", d->lane.pid > 0 ?
 	    json_object_new_int64(d->lane.pid) : NULL);
-	return (audit_put("cancel", ci, rec));
+	return (audit_put("cancel", ci, rec, 0));
 }
 
 static const char *

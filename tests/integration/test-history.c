@@ -209,6 +209,32 @@ test_other_server_running(void **state)
 	srv_free(s1);
 }
 
+/* A cancelled dispatch reads back as cancelled, with its detail. */
+static void
+test_cancelled_reads_back(void **state)
+{
+	struct srv		*s1 = srv_start_init(NULL), *s2;
+	struct json_object	*r;
+	char			 h[64], *a1, *a2;
+
+	snprintf(h, sizeof h, "%s", dispatch_ok(s1, "nash-forbes", "nash",
+	    "sleep 30"));
+	r = call_handle(s1, "dispatch_cancel", h);
+	assert_false(result_is_error(r));
+	json_object_put(r);
+	json_object_put(wait_final(s1, h, 15000));
+	a1 = answer(s1, "dispatch_result", h);
+	assert_non_null(strstr(a1, "\"status\":\"cancelled\""));
+	assert_int_equal(srv_close(s1, 5000), 0);
+	s2 = srv_on_log(s1);
+	a2 = answer(s2, "dispatch_result", h);
+	assert_string_equal(a1, a2);
+	free(a1);
+	free(a2);
+	srv_free(s2);
+	srv_free(s1);
+}
+
 /* dispatch_result's wait is at most 50 s, below the clients' 60. */
 static void
 test_wait_bound(void **state)
@@ -523,6 +549,7 @@ main(void)
 		cmocka_unit_test(test_restart_after_sigkill),
 		cmocka_unit_test(test_restart_after_broker_sigkill),
 		cmocka_unit_test(test_other_server_running),
+		cmocka_unit_test(test_cancelled_reads_back),
 		cmocka_unit_test(test_wait_bound),
 		cmocka_unit_test(test_hostile_log),
 		cmocka_unit_test(test_list_log),
