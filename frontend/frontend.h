@@ -80,6 +80,7 @@ struct pending {
 	struct rpc_ctx		 ctx;		/* holds its own references */
 	char			*error;		/* PEND_REJECT: the message */
 	uint32_t		 offset;	/* PEND_LIST: first record */
+	int			 log_scope;	/* PEND_LIST: the audit log's */
 	int			 step;		/* PEND_TASK_CANCEL: what is sent */
 	int			 cancelled;
 	/* Progress of a long-poll, when the caller asked for it. */

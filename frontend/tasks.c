@@ -143,7 +143,7 @@ tasks_session(const struct rpc_ctx *ctx)
 /*
  * The Task object.  The time it last changed is when it ended, from
  * the result or from FINAL; before that, when it was made.  ttl is null:
- * a dispatch is kept as long as the server runs, never expired.
+ * a task never expires; the audit log answers for it after its server.
  */
 static struct json_object *
 task_json(const struct rpc_ctx *ctx, const struct dview *v)

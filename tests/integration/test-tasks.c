@@ -802,6 +802,90 @@ test_modern_cancel(void **state)
 	srv_free(s);
 }
 
+/* Every process of the server, at once: no exit record is written. */
+static void
+kill_all(struct srv *s)
+{
+	char	 path[64], *buf, *p, *end;
+	long	 pid;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%ld/children",
+	    (long)s->pid, (long)s->pid);
+	buf = read_file(path, NULL);
+	for (p = buf; p != NULL && *p != '\0'; p = end) {
+		pid = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		kill((pid_t)pid, SIGKILL);
+	}
+	free(buf);
+	kill(s->pid, SIGKILL);
+	assert_int_not_equal(srv_wait(s, 5000), -1);
+}
+
+/*
+ * A task outlives its server: the next one on the same audit log
+ * answers tasks/get and tasks/result from the log, in both eras, and
+ * a task whose server died mid-run is failed, saying so.
+ */
+static void
+test_restart(void **state)
+{
+	struct srv		*s1 = srv_start_init(NULL), *s2;
+	struct json_object	*r, *res;
+	char			 done[64], run[64], line[512], *before;
+	char			 env0[400], created[64];
+	const char		*env[] = { env0, NULL };
+
+	snprintf(done, sizeof done, "%s", create_task(s1, "x", NULL));
+	snprintf(run, sizeof run, "%s", create_task(s1, "sleep 30", NULL));
+	json_object_put(wait_final(s1, done, 10000));
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"r\","
+	    "\"method\":\"tasks/result\",\"params\":{\"taskId\":\"%s\"}}",
+	    done);
+	r = ask(s1, line, "\"r\"", 10000);
+	before = strdup(json_object_to_json_string(jget(r, "result")));
+	json_object_put(r);
+	r = task_get(s1, done);
+	snprintf(created, sizeof created, "%s", jget_str(jget(r, "result"),
+	    "createdAt"));
+	json_object_put(r);
+	kill_all(s1);
+
+	snprintf(env0, sizeof env0, "DISPATCH_AUDIT_LOG=%s", s1->audit);
+	s2 = srv_start_init(env);
+	r = task_get(s2, done);
+	check_task(jget(r, "result"), "completed", 0);
+	assert_string_equal(jget_str(jget(r, "result"), "createdAt"), created);
+	json_object_put(r);
+	r = ask(s2, line, "\"r\"", 10000);
+	assert_string_equal(json_object_to_json_string(jget(r, "result")),
+	    before);
+	free(before);
+	json_object_put(r);
+	r = task_get(s2, run);
+	res = jget(r, "result");
+	check_task(res, "failed", 0);
+	assert_string_equal(jget_str(res, "statusMessage"), "The server "
+	    "ended while the lane ran; no exit was recorded.");
+	json_object_put(r);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"c\","
+	    "\"method\":\"tasks/cancel\",\"params\":{\"taskId\":\"%s\"}}",
+	    run);
+	expect_error(s2, line, "\"c\"", -32602);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"m\","
+	    "\"method\":\"tasks/get\",\"params\":{\"taskId\":\"%s\","
+	    META_EXT "}}", run);
+	r = ask(s2, line, "\"m\"", 10000);
+	res = jget(r, "result");
+	check_task(res, "completed", 1);
+	assert_string_equal(jget_str(jget(jget(res, "result"),
+	    "structuredContent"), "status"), "lost");
+	json_object_put(r);
+	srv_free(s2);
+	srv_free(s1);
+}
+
 /* A failed lane in 2026-07-28: completed, its outcome inlined. */
 static void
 test_modern_failed(void **state)
@@ -851,6 +935,7 @@ main(void)
 		cmocka_unit_test(test_list_pages),
 		cmocka_unit_test(test_modern),
 		cmocka_unit_test(test_modern_cancel),
+		cmocka_unit_test(test_restart),
 		cmocka_unit_test(test_modern_failed),
 		cmocka_unit_test(test_result_waits_90s),
 	};
