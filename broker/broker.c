@@ -20,6 +20,7 @@
 
 #include "broker/allowlist.h"
 #include "broker/audit.h"
+#include "broker/cgroup.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/kmsg.h"
@@ -588,6 +589,7 @@ dispatch_final(struct dispatch *d)
 	d->finished_ms = now_ms();
 	if (audit_exit(d) == -1)
 		log_warn("audit: cannot record the exit of %s", d->handle);
+	lane_release(&d->lane);
 	log_info("lane %s %s (%s%d)", d->handle, dstatus_name(d->status),
 	    l->has_rc ? "exit " : "signal ", l->has_rc ? l->rc : l->sig);
 	waiters_flush(d);
@@ -721,6 +723,7 @@ broker_finish(void)
 	    WEXITSTATUS(frontend_status) != 0))
 		rc = 1;
 	audit_close();
+	cg_finish();
 	log_debug("broker exiting with status %d", rc);
 	exit(rc);
 }

@@ -25,6 +25,7 @@ struct lane_policy {
 	uint32_t	 max_iterations;
 	int		 task_arg;		/* task in argv, stdin /dev/null */
 	rlim_t		 nproc;			/* RLIMIT_NPROC of each lane */
+	int		 cgroup;		/* each lane joins a cgroup */
 	/* "NAME=value" copied from the server's environment at start. */
 	char		*env[LANE_ENV_SNAPSHOT];
 	int		 nenv;

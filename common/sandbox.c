@@ -50,6 +50,8 @@ struct landlock_path_beneath_attr {
 #define LL_WRITE_FILE	(1ULL << 1)
 #define LL_READ_FILE	(1ULL << 2)
 #define LL_READ_DIR	(1ULL << 3)
+#define LL_REMOVE_DIR	(1ULL << 4)
+#define LL_MAKE_DIR	(1ULL << 7)
 #define LL_MAKE_REG	(1ULL << 8)
 #define LL_ABI1_ALL	((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
 #define LL_REFER	(1ULL << 13)		/* ABI 2 */
@@ -147,6 +149,10 @@ static const struct sc_row rows[] = {
 	{ "proc", "epoll_ctl", SC_ALLOW, ANY },
 	{ "sendfd", "sendmsg", SC_ALLOW, ANY },
 	{ "sendfd", "recvmsg", SC_ALLOW, ANY },
+	/* Lanes' cgroups: made and removed beneath this server's own. */
+	{ "cgroup", "mkdirat", SC_ALLOW, ANY },
+	{ "cgroup", "unlinkat", SC_ALLOW, 2, SCMP_CMP_EQ, AT_REMOVEDIR, 0,
+	    "AT_REMOVEDIR: an empty cgroup, never a file" },
 
 	LANE_KILL("kexec_load"), LANE_KILL("kexec_file_load"),
 	LANE_KILL("init_module"), LANE_KILL("finit_module"),
@@ -180,7 +186,7 @@ static const struct sc_row rows[] = {
 };
 #define NROWS	(sizeof rows / sizeof rows[0])
 static const char *const promise_words[] = {
-	"stdio", "rpath", "wpath", "proc", "sendfd", NULL
+	"stdio", "rpath", "wpath", "proc", "sendfd", "cgroup", NULL
 };
 
 static uint32_t
@@ -298,6 +304,13 @@ lane_ctx(int *count)
 }
 
 #define BROKER_PROMISES		"stdio rpath wpath proc sendfd"
+#define BROKER_CG_PROMISES	BROKER_PROMISES " cgroup"
+
+static const char *
+broker_promises(const struct sandbox_paths *sp)
+{
+	return (sp->cgroup_dir != NULL ? BROKER_CG_PROMISES : BROKER_PROMISES);
+}
 #define FRONTEND_PROMISES	"stdio"
 
 static void
@@ -434,6 +447,12 @@ plan_broker(struct ll_plan *p, const struct sandbox_paths *sp, int abi)
 	/* The audit log is reopened after rotation. */
 	plan_add_dir_of(p, sp->audit, LL_READ_FILE | LL_WRITE_FILE |
 	    LL_MAKE_REG | LL_TRUNCATE);
+	/* Lanes' cgroups beneath our directory; it is removed at exit. */
+	if (sp->cgroup_dir != NULL) {
+		plan_add(p, sp->cgroup_dir, LL_READ_FILE | LL_WRITE_FILE |
+		    LL_READ_DIR | LL_MAKE_DIR | LL_REMOVE_DIR);
+		plan_add(p, sp->cgroup_parent, LL_REMOVE_DIR);
+	}
 }
 
 /* The rights a rule may carry: a rule on a file only file rights. */
@@ -665,9 +684,9 @@ sandbox_broker(const struct sandbox_paths *sp)
 
 	plan_broker(&plan, sp, abi);
 	ll_apply(&plan, abi);
-	load(pledge_ctx(BROKER_PROMISES, &count), "broker");
+	load(pledge_ctx(broker_promises(sp), &count), "broker");
 	log_debug("sandboxed: seccomp \"%s\" (%d rules), landlock ABI %d",
-	    BROKER_PROMISES, count, abi);
+	    broker_promises(sp), count, abi);
 }
 
 /*
@@ -784,11 +803,12 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	ctx = lane_ctx(&count);
 	print_filter(f, "lane", "lane", ctx, count);
 
-	fprintf(f, "\nprocess broker (audit, allowlist, lanes; promises \"%s\")"
-	    "\n", BROKER_PROMISES);
+	fprintf(f, "\nprocess broker (audit, allowlist, lanes%s; promises "
+	    "\"%s\")\n", sp->cgroup_dir != NULL ? ", lanes' cgroups" : "",
+	    broker_promises(sp));
 	fprintf(f, "  identity: unchanged (uid %u)\n", (unsigned)getuid());
 	plan_broker(&plan, sp, abi);
 	ll_print(f, &plan, abi);
-	ctx = pledge_ctx(BROKER_PROMISES, &count);
-	print_filter(f, "broker", BROKER_PROMISES, ctx, count);
+	ctx = pledge_ctx(broker_promises(sp), &count);
+	print_filter(f, "broker", broker_promises(sp), ctx, count);
 }

@@ -23,6 +23,9 @@ struct sandbox_paths {
 	const char	*lane_program;
 	const char	*allowlist;
 	const char	*audit;
+	/* With cgroups: the parent and this server's directory in it. */
+	const char	*cgroup_parent;
+	const char	*cgroup_dir;
 };
 
 /* DISPATCH_SANDBOX=log: log violations instead of killing. */

@@ -70,6 +70,9 @@ lane_child(void *arg)
 	uint64_t		 none = 0;
 	int			 i, hi[3];
 
+	/* Into its cgroup first, before it can fork. */
+	if (c->policy->cgroup && write(c->fds[3], "0", 1) != 1)
+		goto fail;
 	/* The lane's own session: the timeout kills the group. */
 	if (setsid() == -1)
 		goto fail;
@@ -119,7 +122,7 @@ fail:
  */
 pid_t
 lane_exec(const struct lane_policy *p, const struct lane_cmd *cmd,
-    const int fds[3], pid_t parent, int *errp)
+    const int *fds, pid_t parent, int *errp)
 {
 	static char	 stack[64 * 1024] __attribute__((aligned(16)));
 	struct child	 c;

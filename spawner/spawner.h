@@ -16,6 +16,6 @@ pid_t	spawner_start(const struct lane_policy *, int *);
 /* exec.c, in the spawner: start one lane as the caller's parent's child. */
 void	lane_exec_init(void);
 pid_t	lane_exec(const struct lane_policy *, const struct lane_cmd *,
-	    const int [3], pid_t, int *);
+	    const int *, pid_t, int *);
 
 #endif
