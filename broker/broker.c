@@ -203,6 +203,15 @@ dispatch_view(const struct dispatch *d, struct dview *v, int with_result)
 	    mono_ms() - l->started_mono;
 	v->detail = d->detail != NULL ? d->detail : "";
 	v->detail_len = d->detail != NULL ? d->detail_len : 0;
+	if (!final)
+		return;
+	v->usage = (l->usage.has_cpu ? VIEW_CPU : 0) |
+	    (l->usage.has_mem ? VIEW_MEM : 0) |
+	    (l->usage.has_pids ? VIEW_PIDS : 0) |
+	    (l->why == END_OOM ? VIEW_OOM : 0);
+	v->cpu_usec = l->usage.cpu_usec;
+	v->mem_peak = l->usage.mem_peak;
+	v->pids_peak = l->usage.pids_peak;
 }
 
 static void
