@@ -28,7 +28,8 @@ version=$(dpkg-deb -f "$deb" Version)
 for f in /usr/bin/dispatch-mcp /usr/bin/dispatch-mcp-audit \
     /usr/share/man/man8/dispatch-mcp.8.gz \
     /usr/share/man/man8/dispatch-mcp-audit.8.gz \
-    /usr/share/man/man5/dispatch-mcp-repos.json.5.gz; do
+    /usr/share/man/man5/dispatch-mcp-repos.json.5.gz \
+    /usr/share/man/man5/dispatch-mcp-audit.5.gz; do
 	grep -qx "$f" "$work/files" || fail "$f is not in the package"
 done
 
