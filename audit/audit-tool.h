@@ -49,6 +49,8 @@ void		 seen_free(struct seen_set *);
 void		 seen_add(struct seen_set *, const char *, const char *);
 /* 0 if handle has no dispatch yet; else marks it exited and returns 1. */
 int		 seen_exit(struct seen_set *, const char *);
+/* -1 if handle has no dispatch yet, 1 if it has its exit, else 0. */
+int		 seen_cancel(struct seen_set *, const char *);
 /* Call fn for each dispatch with no exit, in the order met. */
 void		 seen_unexited(const struct seen_set *,
 		    void (*)(const char *, const char *));

@@ -96,21 +96,40 @@ seen_add(struct seen_set *s, const char *h, const char *ts)
 		s->slots[free_slot(s, h)] = s->n;
 }
 
-int
-seen_exit(struct seen_set *s, const char *h)
+static struct handle_seen *
+seen_find(struct seen_set *s, const char *h)
 {
 	size_t	i;
 
 	if (s->nslots == 0)
-		return (0);
+		return (NULL);
 	for (i = handle_slot(s, h); s->slots[i] != 0;
 	    i = (i + 1) & (s->nslots - 1)) {
-		if (strcmp(s->seen[s->slots[i] - 1].handle, h) == 0) {
-			s->seen[s->slots[i] - 1].exited = 1;
-			return (1);
-		}
+		if (strcmp(s->seen[s->slots[i] - 1].handle, h) == 0)
+			return (&s->seen[s->slots[i] - 1]);
 	}
-	return (0);
+	return (NULL);
+}
+
+int
+seen_exit(struct seen_set *s, const char *h)
+{
+	struct handle_seen	*hs;
+
+	if ((hs = seen_find(s, h)) == NULL)
+		return (0);
+	hs->exited = 1;
+	return (1);
+}
+
+int
+seen_cancel(struct seen_set *s, const char *h)
+{
+	struct handle_seen	*hs;
+
+	if ((hs = seen_find(s, h)) == NULL)
+		return (-1);
+	return (hs->exited);
 }
 
 void

@@ -63,7 +63,7 @@ static int	(*const record_steps[])(struct verify *, struct record *) = {
 	step_json,	/* strict JSON, an object */
 	step_chain,	/* it has seq and prev */
 	step_link,	/* they follow the record before */
-	step_event,	/* an exit has its dispatch */
+	step_event,	/* an exit or cancel has its dispatch */
 	step_syslog,	/* it is the head syslog holds for its seq */
 };
 
@@ -249,6 +249,27 @@ pair_exit(struct verify *v, const char *h)
 	return (AUDIT_OK);
 }
 
+/* A cancel comes after its dispatch and before its exit. */
+static int
+pair_cancel(struct verify *v, const char *h)
+{
+	switch (seen_cancel(v->seen, h)) {
+	case 0:
+		return (AUDIT_OK);
+	case 1:
+		report(v, "cancel of %s after its exit", audit_esc(h));
+		return (AUDIT_BROKEN);
+	}
+	if (v->genesis) {
+		report(v, "cancel of %s, which has no dispatch record",
+		    audit_esc(h));
+		return (AUDIT_BROKEN);
+	}
+	report(v, "note: cancel of %s, dispatched before the first record "
+	    "given", audit_esc(h));
+	return (AUDIT_OK);
+}
+
 static int
 step_event(struct verify *v, struct record *r)
 {
@@ -261,6 +282,8 @@ step_event(struct verify *v, struct record *r)
 		seen_add(v->seen, h, audit_str(r->o, "ts"));
 	else if (strcmp(ev, "exit") == 0)
 		return (pair_exit(v, h));
+	else if (strcmp(ev, "cancel") == 0)
+		return (pair_cancel(v, h));
 	return (AUDIT_OK);
 }
 

@@ -608,6 +608,21 @@ audit_dispatch(const struct dispatch *d, const struct lane_cmd *cmd,
 	return (audit_put("dispatch", &d->client, rec));
 }
 
+int
+audit_cancel(const struct dispatch *d, const struct client_info *ci)
+{
+	struct json_object	*rec;
+
+	rec = json_object_new_object();
+	json_object_object_add(rec, "handle", json_object_new_string(d->handle));
+	json_object_object_add(rec, "orguser",
+	    json_object_new_string(d->orguser));
+	json_object_object_add(rec, "repo", json_object_new_string(d->repo));
+	json_object_object_add(rec, "pid", d->lane.pid > 0 ?
+	    json_object_new_int64(d->lane.pid) : NULL);
+	return (audit_put("cancel", ci, rec));
+}
+
 static const char *
 end_name(enum lane_end why)
 {
@@ -618,6 +633,8 @@ end_name(enum lane_end why)
 		return ("shutdown");
 	case END_SPAWN:
 		return ("spawn_failed");
+	case END_CANCEL:
+		return ("cancel");
 	case END_OOM:
 		return ("oom");
 	case END_ORPHANED:

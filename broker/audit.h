@@ -18,13 +18,15 @@ const char	*audit_file(void);
 const char	*audit_strerror(int);
 void	audit_close(void);
 /*
- * The three records, each with the fields every record carries; the
+ * The four records, each with the fields every record carries; the
  * log's schema is in this file alone.  Each is synced before it returns.
  */
 int	audit_rejected(const struct client_info *, const char *,
 	    const struct req_dispatch *, const char *, size_t);
 int	audit_dispatch(const struct dispatch *, const struct lane_cmd *,
 	    const char *, size_t, int);
+/* Who asked dispatch_cancel to end a lane, before it is signalled. */
+int	audit_cancel(const struct dispatch *, const struct client_info *);
 int	audit_exit(const struct dispatch *);
 
 #endif

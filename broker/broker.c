@@ -58,6 +58,10 @@ union request {
 		uint32_t	wait_ms;
 	}			result;
 	uint32_t		offset;
+	struct {
+		struct client_info	client;
+		char			handle[HANDLE_BYTES + 1];
+	}			stop;
 };
 
 static int	dec_dispatch(struct ipc_reader *, union request *);
@@ -65,6 +69,7 @@ static int	dec_reject(struct ipc_reader *, union request *);
 static int	dec_handle(struct ipc_reader *, union request *);
 static int	dec_result(struct ipc_reader *, union request *);
 static int	dec_list(struct ipc_reader *, union request *);
+static int	dec_stop(struct ipc_reader *, union request *);
 static int	dec_empty(struct ipc_reader *, union request *);
 static void	b_dispatch(uint32_t, union request *);
 static void	b_reject(uint32_t, union request *);
@@ -73,6 +78,7 @@ static void	b_result(uint32_t, union request *);
 static void	b_list(uint32_t, union request *);
 static void	b_shutdown(uint32_t, union request *);
 static void	b_cancel(uint32_t, union request *);
+static void	b_stop(uint32_t, union request *);
 
 /*
  * What the frontend may send, and when.  Every request is answered
@@ -96,6 +102,7 @@ static const struct request_row {
 	{ IPC_RESULT,	0, "RESULT",	dec_result,	b_result },
 	{ IPC_LIST,	0, "LIST",	dec_list,	b_list },
 	{ IPC_CANCEL,	0, "CANCEL",	dec_handle,	b_cancel },
+	{ IPC_STOP,	0, "STOP",	dec_stop,	b_stop },
 	{ IPC_SHUTDOWN,	REQ_ONCE | REQ_LAST, "SHUTDOWN", dec_empty,
 	    b_shutdown },
 };
@@ -137,6 +144,13 @@ static int
 dec_list(struct ipc_reader *r, union request *q)
 {
 	return (proto_get_list(r, &q->offset));
+}
+
+static int
+dec_stop(struct ipc_reader *r, union request *q)
+{
+	memset(&q->stop, 0, sizeof q->stop);
+	return (proto_get_stop(r, &q->stop.client, q->stop.handle));
 }
 
 static int
@@ -517,6 +531,46 @@ b_cancel(uint32_t id, union request *q)
 	}
 }
 
+/*
+ * dispatch_cancel: end a running lane as its timeout would.  Who asked
+ * is on disk before the first signal; a cancel the log cannot hold is
+ * refused and the lane runs on.  A lane already ending (cancelled, timed
+ * out, shut down, or exited and draining) is left to end: a repeat is
+ * no error and writes nothing.  The answer is the record as it is now.
+ */
+static void
+b_stop(uint32_t id, union request *q)
+{
+	struct dispatch	*d;
+	char		 msg[MAX_REASON_BYTES];
+
+	if ((d = find_dispatch(q->stop.handle)) == NULL) {
+		unknown_handle(id, q->stop.handle);
+		return;
+	}
+	if (d->status != DS_RUNNING) {
+		snprintf(msg, sizeof msg, "dispatch %s was already final "
+		    "(%s); there is nothing to cancel", d->handle,
+		    dstatus_name(d->status));
+		send_tool_error(id, msg);
+		return;
+	}
+	if (d->lane.state == LANE_RUNNING) {
+		if (audit_cancel(d, &q->stop.client) == -1) {
+			snprintf(msg, sizeof msg, "cancel refused: the audit "
+			    "log cannot be written (%s); the lane runs on",
+			    audit_strerror(errno));
+			log_warnx("lane %s: %s", d->handle, msg);
+			send_tool_error(id, msg);
+			return;
+		}
+		log_info("lane %s cancelled by the client; terminating its "
+		    "process group", d->handle);
+		lane_terminate(&d->lane, END_CANCEL);
+	}
+	send_view(id, d, 0);
+}
+
 static void
 b_result(uint32_t id, union request *q)
 {
@@ -582,6 +636,8 @@ lane_done(struct lane *l, void *arg)
 
 	if (l->why == END_TIMEOUT)
 		d->status = DS_TIMED_OUT;
+	else if (l->why == END_CANCEL)
+		d->status = DS_CANCELLED;
 	else if (l->why == END_EXIT && l->has_rc && l->rc == 0)
 		d->status = DS_SUCCEEDED;
 	else

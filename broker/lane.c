@@ -438,6 +438,10 @@ lane_detail(struct lane *l, int succeeded, size_t *lenp)
 		    "(DISPATCH_LANE_MEMORY_MAX)";
 	else if (l->why == END_SHUTDOWN)
 		prefix = "lane terminated: the server is shutting down";
+	else if (l->why == END_CANCEL)
+		prefix = l->cg_dir != -1 ? "lane cancelled; its cgroup was "
+		    "terminated" : "lane cancelled; its process group was "
+		    "terminated";
 	t = &l->out;
 	if (!succeeded && tail_detail(&l->err, buf, MAX_DETAIL_BYTES + 1) > 0)
 		t = &l->err;

@@ -42,6 +42,7 @@ enum lane_end {
 	END_TIMEOUT,		/* its timeout passed */
 	END_SHUTDOWN,		/* the server was shutting down */
 	END_SPAWN,		/* it never started */
+	END_CANCEL,		/* dispatch_cancel asked for its end */
 	END_OOM,		/* its cgroup's memory limit killed it */
 	END_ORPHANED,		/* its server died; closed at the next start */
 };

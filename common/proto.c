@@ -24,7 +24,7 @@ const char *
 dstatus_name(uint32_t s)
 {
 	static const char *names[DS_MAX] = {
-		"running", "succeeded", "failed", "timed_out"
+		"running", "succeeded", "failed", "timed_out", "cancelled"
 	};
 
 	return (s < DS_MAX ? names[s] : "unknown");
@@ -156,6 +156,23 @@ int
 proto_get_list(struct ipc_reader *r, uint32_t *offset)
 {
 	if (ipc_get_u32(r, offset) == -1)
+		return (-1);
+	return (ipc_end(r));
+}
+
+void
+proto_stop(struct ipc_msg *m, uint32_t id, const struct client_info *ci,
+    const char *handle)
+{
+	ipc_init(m, IPC_STOP, id);
+	put_client(m, ci);
+	ipc_put_cstr(m, handle);
+}
+
+int
+proto_get_stop(struct ipc_reader *r, struct client_info *ci, char *handle)
+{
+	if (get_client(r, ci) == -1 || get_handle(r, handle) == -1)
 		return (-1);
 	return (ipc_end(r));
 }

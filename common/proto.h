@@ -25,6 +25,7 @@ enum ipc_type {
 	IPC_LIST,		/* offset */
 	IPC_SHUTDOWN,		/* stdin closed: wind down and say BYE */
 	IPC_CANCEL,		/* handle: end the RESULT wait of this id now */
+	IPC_STOP,		/* client, handle: end the lane (dispatch_cancel) */
 	/* broker -> frontend */
 	IPC_VIEW = 64,		/* one record, optionally with its result */
 	IPC_LIST_PAGE,		/* total, count, that many views */
@@ -42,6 +43,7 @@ enum dstatus {
 	DS_SUCCEEDED,
 	DS_FAILED,
 	DS_TIMED_OUT,
+	DS_CANCELLED,
 	DS_MAX
 };
 const char	*dstatus_name(uint32_t);
@@ -130,6 +132,10 @@ void	proto_result(struct ipc_msg *, uint32_t, const char *, uint32_t);
 int	proto_get_result(struct ipc_reader *, char *, uint32_t *);
 void	proto_list(struct ipc_msg *, uint32_t, uint32_t);
 int	proto_get_list(struct ipc_reader *, uint32_t *);
+/* STOP: who asks, and the handle of the lane to end. */
+void	proto_stop(struct ipc_msg *, uint32_t, const struct client_info *,
+	    const char *);
+int	proto_get_stop(struct ipc_reader *, struct client_info *, char *);
 
 void	proto_view(struct ipc_msg *, uint32_t, const struct dview *);
 int	proto_get_view(struct ipc_reader *, struct dview *);

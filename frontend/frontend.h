@@ -62,6 +62,7 @@ enum pend_kind {
 	PEND_STATUS,
 	PEND_RESULT,
 	PEND_LIST,
+	PEND_STOP,		/* VIEW or TOOL_ERROR, as STATUS */
 };
 
 struct pending {
@@ -117,5 +118,8 @@ struct json_object *tools_list(const char *);
 void	tools_call(const struct rpc_ctx *, struct json_object *);
 void	tools_reply(struct pending *, struct ipc_reader *);
 void	tool_error(const struct rpc_ctx *, const char *);
+/* Ask the broker to end a lane; its answer goes to a pending of the kind. */
+struct pending *stop_lane(const struct rpc_ctx *, enum pend_kind,
+	    const char *);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The four tools.  Each is one table entry with its schemas beside its
+ * The five tools.  Each is one table entry with its schemas beside its
  * handler.  A handler checks the arguments (a failure is a tool error the
  * caller can act on, SEP-1303), then sends one typed request to the
  * broker; tools_reply() renders the broker's answer.
@@ -27,7 +27,7 @@
 	"\"repo\":{\"type\":\"string\"}," \
 	"\"github\":{\"type\":\"string\"}," \
 	"\"status\":{\"type\":\"string\",\"enum\":[\"running\"," \
-	"\"succeeded\",\"failed\",\"timed_out\"]}," \
+	"\"succeeded\",\"failed\",\"timed_out\",\"cancelled\"]}," \
 	"\"requested_at\":{\"type\":\"string\"}"
 #define VIEW_REQUIRED \
 	"\"handle\",\"orguser\",\"repo\",\"github\",\"status\",\"requested_at\""
@@ -42,6 +42,14 @@ static void	t_dispatch_unit(const struct rpc_ctx *, struct json_object *);
 static void	t_dispatch_status(const struct rpc_ctx *, struct json_object *);
 static void	t_dispatch_result(const struct rpc_ctx *, struct json_object *);
 static void	t_dispatch_list(const struct rpc_ctx *, struct json_object *);
+static void	t_dispatch_cancel(const struct rpc_ctx *, struct json_object *);
+
+/* The annotations: what a tool does to the world beyond this session. */
+#define HINT_READ_ONLY	0x1
+#define HINT_DESTRUCTIVE	0x2
+#define HINT_IDEMPOTENT	0x4
+#define HINT_OPEN_WORLD	0x8
+#define HINTS_QUERY	(HINT_READ_ONLY | HINT_IDEMPOTENT)
 
 static struct tool {
 	const char	*name;
@@ -49,7 +57,7 @@ static struct tool {
 	const char	*description;
 	const char	*input;		/* JSON Schema text */
 	const char	*output;
-	int		 read_only;
+	int		 hints;		/* HINT_* */
 	void		(*fn)(const struct rpc_ctx *, struct json_object *);
 	struct json_object *input_obj;
 	struct json_object *output_obj;
@@ -74,17 +82,17 @@ static struct tool {
 		"\"required\":[\"orguser\",\"repo\",\"task_description\"],"
 		"\"additionalProperties\":false}",
 		VIEW_SCHEMA,
-		0, t_dispatch_unit, NULL, NULL
+		HINT_OPEN_WORLD, t_dispatch_unit, NULL, NULL
 	},
 	{
 		"dispatch_status",
 		"Dispatch status",
-		"The current state of a dispatch: running, succeeded, failed "
-		"or timed_out.",
+		"The current state of a dispatch: running, succeeded, failed, "
+		"timed_out or cancelled.",
 		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG "},"
 		"\"required\":[\"handle\"],\"additionalProperties\":false}",
 		VIEW_SCHEMA,
-		1, t_dispatch_status, NULL, NULL
+		HINTS_QUERY, t_dispatch_status, NULL, NULL
 	},
 	{
 		"dispatch_result",
@@ -109,7 +117,7 @@ static struct tool {
 		"\"reason\":{\"type\":\"string\",\"enum\":[\"oom\"]}},"
 		"\"required\":[" VIEW_REQUIRED ",\"returncode\",\"signal\","
 		"\"detail\",\"finished_at\",\"duration_ms\"]}",
-		1, t_dispatch_result, NULL, NULL
+		HINTS_QUERY, t_dispatch_result, NULL, NULL
 	},
 	{
 		"dispatch_list",
@@ -125,7 +133,22 @@ static struct tool {
 		"\"dispatches\":{\"type\":\"array\",\"items\":" VIEW_SCHEMA "},"
 		"\"next_cursor\":{\"type\":\"string\"}},"
 		"\"required\":[\"count\",\"dispatches\"]}",
-		1, t_dispatch_list, NULL, NULL
+		HINTS_QUERY, t_dispatch_list, NULL, NULL
+	},
+	{
+		"dispatch_cancel",
+		"Cancel a dispatch",
+		"End a running dispatch as its timeout would: its lane's "
+		"process group is terminated, and killed if it has not gone "
+		"within 2 seconds. Answers at once with the dispatch, still "
+		"running while the lane ends; its status then becomes "
+		"cancelled (dispatch_result with wait_seconds waits for it). "
+		"Cancelling a dispatch that is already final is an error.",
+		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG "},"
+		"\"required\":[\"handle\"],\"additionalProperties\":false}",
+		VIEW_SCHEMA,
+		HINT_DESTRUCTIVE | HINT_IDEMPOTENT, t_dispatch_cancel, NULL,
+		NULL
 	},
 };
 #define NTOOLS	(sizeof tools / sizeof tools[0])
@@ -171,13 +194,17 @@ tools_list(const char *version)
 				json_object_object_add(ann, "title",
 				    json_object_new_string(tools[i].title));
 			json_object_object_add(ann, "readOnlyHint",
-			    json_object_new_boolean(tools[i].read_only));
+			    json_object_new_boolean((tools[i].hints &
+			    HINT_READ_ONLY) != 0));
 			json_object_object_add(ann, "destructiveHint",
-			    json_object_new_boolean(0));
+			    json_object_new_boolean((tools[i].hints &
+			    HINT_DESTRUCTIVE) != 0));
 			json_object_object_add(ann, "idempotentHint",
-			    json_object_new_boolean(tools[i].read_only));
+			    json_object_new_boolean((tools[i].hints &
+			    HINT_IDEMPOTENT) != 0));
 			json_object_object_add(ann, "openWorldHint",
-			    json_object_new_boolean(!tools[i].read_only));
+			    json_object_new_boolean((tools[i].hints &
+			    HINT_OPEN_WORLD) != 0));
 			json_object_object_add(t, "annotations", ann);
 		}
 		json_object_array_add(arr, t);
@@ -476,6 +503,29 @@ t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
 	send_to_broker(&m);
 }
 
+struct pending *
+stop_lane(const struct rpc_ctx *ctx, enum pend_kind kind, const char *handle)
+{
+	struct pending	*p;
+	struct ipc_msg	 m;
+
+	p = pending_new(kind, ctx);
+	proto_stop(&m, p->reqid, &ctx->client, handle);
+	send_to_broker(&m);
+	return (p);
+}
+
+static void
+t_dispatch_cancel(const struct rpc_ctx *ctx, struct json_object *args)
+{
+	static const char *const keys[] = { "handle" };
+	const char	*handle;
+
+	if (get_handle(ctx, args, keys, 1, NULL, &handle) == -1)
+		return;
+	(void)stop_lane(ctx, PEND_STOP, handle);
+}
+
 static struct json_object *
 view_json(const struct dview *v)
 {
@@ -567,6 +617,7 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 	case PEND_DISPATCH:
 	case PEND_STATUS:
 	case PEND_RESULT:
+	case PEND_STOP:
 		if (r->type != IPC_VIEW || proto_get_view(r, &v) == -1 ||
 		    v.with_result != (p->kind == PEND_RESULT) ||
 		    utf8_count(v.detail, v.detail_len) < 0)
@@ -574,6 +625,8 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 		if (p->kind == PEND_DISPATCH)
 			mcp_log(&p->ctx, LOG_INFO_L, "dispatched %s to %s/%s",
 			    v.handle, v.orguser, v.repo);
+		else if (p->kind == PEND_STOP)
+			mcp_log(&p->ctx, LOG_INFO_L, "cancelling %s", v.handle);
 		else if (p->kind == PEND_RESULT && v.status != DS_RUNNING)
 			mcp_log(&p->ctx, LOG_INFO_L, "%s %s", v.handle,
 			    dstatus_name(v.status));

@@ -151,6 +151,20 @@ do_list(struct ipc_reader *r, struct ipc_msg *out)
 }
 
 static int
+do_stop(struct ipc_reader *r, struct ipc_msg *out)
+{
+	struct client_info	ci;
+	char			h[HANDLE_BYTES + 1];
+
+	if (proto_get_stop(r, &ci, h) == -1)
+		return (-1);
+	if (check_handle(h, strlen(h)) == -1)
+		abort();
+	proto_stop(out, r->id, &ci, h);
+	return (0);
+}
+
+static int
 do_view(struct ipc_reader *r, struct ipc_msg *out)
 {
 	struct dview	v;
@@ -230,7 +244,7 @@ do_spawned(struct ipc_reader *r, struct ipc_msg *out)
 
 static const layout_fn	layouts[] = {
 	do_empty, do_dispatch, do_reject, do_handle, do_result, do_list,
-	do_view, do_list_page, do_tool_error, do_spawn, do_spawned
+	do_stop, do_view, do_list_page, do_tool_error, do_spawn, do_spawned
 };
 
 static void

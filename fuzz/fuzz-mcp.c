@@ -48,6 +48,7 @@ send_to_broker(struct ipc_msg *m)
 	struct ipc_reader		 r;
 	struct req_dispatch	 d;
 	struct req_reject	 j;
+	struct client_info	 ci;
 	const char		*p;
 	size_t			 n;
 	char			 h[HANDLE_BYTES + 1], err[MAX_REASON_BYTES];
@@ -85,6 +86,10 @@ send_to_broker(struct ipc_msg *m)
 		break;
 	case IPC_RESULT:
 		if (proto_get_result(&r, h, &u) == -1)
+			abort();
+		break;
+	case IPC_STOP:
+		if (proto_get_stop(&r, &ci, h) == -1)
 			abort();
 		break;
 	case IPC_LIST:

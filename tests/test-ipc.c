@@ -98,6 +98,18 @@ re_handle(struct ipc_reader *r, struct ipc_msg *out)
 }
 
 static int
+re_stop(struct ipc_reader *r, struct ipc_msg *out)
+{
+	struct client_info	ci;
+	char			handle[HANDLE_BYTES + 1];
+
+	if (proto_get_stop(r, &ci, handle) == -1)
+		return (-1);
+	proto_stop(out, r->id, &ci, handle);
+	return (0);
+}
+
+static int
 re_result(struct ipc_reader *r, struct ipc_msg *out)
 {
 	char		handle[HANDLE_BYTES + 1];
@@ -796,6 +808,87 @@ test_handle_refusals(void **state)
 		assert_int_equal(proto_get_handle(&r, handle), -1);
 		ipc_free(&m);
 	}
+}
+
+static int
+stop_decodes(const struct client_info *ci, const char *handle)
+{
+	struct ipc_msg	m;
+	int		rv;
+
+	proto_stop(&m, 6, ci, handle);
+	rv = msg_decodes(&m, re_stop);
+	ipc_free(&m);
+	return (rv);
+}
+
+static void
+test_stop_roundtrip(void **state)
+{
+	struct client_info	ci, got;
+	struct ipc_msg		m;
+	struct ipc_reader	r;
+	char			handle[HANDLE_BYTES + 1];
+
+	fill_client(&ci, "claude-code", "2.0.1");
+	proto_stop(&m, 9, &ci, HANDLE_B);
+	/* Header, then three length-prefixed strings. */
+	assert_int_equal(m.len, 8 + 4 + 11 + 4 + 5 + 4 + HANDLE_BYTES);
+	open_msg(&r, &m, IPC_STOP, 9);
+	assert_int_equal(proto_get_stop(&r, &got, handle), 0);
+	assert_string_equal(got.name, "claude-code");
+	assert_string_equal(got.version, "2.0.1");
+	assert_string_equal(handle, HANDLE_B);
+	check_exact(&m, re_stop);
+	ipc_free(&m);
+
+	/* A client that gave no clientInfo asks as well. */
+	fill_client(&ci, "", "");
+	assert_int_equal(stop_decodes(&ci, HANDLE_A), 0);
+}
+
+static void
+test_stop_refusals(void **state)
+{
+	struct client_info	ci, got;
+	struct ipc_msg		m;
+	struct ipc_reader	r;
+	char			handle[HANDLE_BYTES + 1];
+	char			big[MAX_CLIENT_FIELD_BYTES + 2];
+
+	fill_client(&ci, "c", "1");
+	assert_int_equal(stop_decodes(&ci,
+	    "dsp-0123456789ABCDEF0123456789abcdef"), -1);
+	assert_int_equal(stop_decodes(&ci, "dsp-123"), -1);
+	assert_int_equal(stop_decodes(&ci, ""), -1);
+	assert_int_equal(stop_decodes(&ci, HANDLE_A "0"), -1);
+
+	/* STATUS's layout, a bare handle, is not a STOP. */
+	proto_handle(&m, IPC_STOP, 4, HANDLE_A);
+	open_msg(&r, &m, IPC_STOP, 4);
+	assert_int_equal(proto_get_stop(&r, &got, handle), -1);
+	ipc_free(&m);
+
+	/* A client name one byte over its bound. */
+	memset(big, 'n', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ipc_init(&m, IPC_STOP, 4);
+	ipc_put_cstr(&m, big);
+	ipc_put_cstr(&m, "1");
+	ipc_put_cstr(&m, HANDLE_A);
+	open_msg(&r, &m, IPC_STOP, 4);
+	assert_int_equal(proto_get_stop(&r, &got, handle), -1);
+	ipc_free(&m);
+
+	/* A NUL inside the handle. */
+	ipc_init(&m, IPC_STOP, 4);
+	ipc_put_cstr(&m, "c");
+	ipc_put_cstr(&m, "1");
+	ipc_put_str(&m, "dsp-0123456789abcdef\0"
+	    "123456789abcdef", HANDLE_BYTES);
+	open_msg(&r, &m, IPC_STOP, 4);
+	assert_int_equal(proto_get_stop(&r, &got, handle), -1);
+	ipc_free(&m);
 }
 
 static int
@@ -1754,6 +1847,9 @@ test_every_layout_exact(void **state)
 	proto_handle(&m, IPC_CANCEL, 4, HANDLE_B);
 	check_exact(&m, re_handle);
 	ipc_free(&m);
+	proto_stop(&m, 4, &ci, HANDLE_A);
+	check_exact(&m, re_stop);
+	ipc_free(&m);
 	proto_result(&m, 5, HANDLE_A, 30000);
 	check_exact(&m, re_result);
 	ipc_free(&m);
@@ -1793,6 +1889,7 @@ test_dstatus_name(void **state)
 	assert_string_equal(dstatus_name(DS_SUCCEEDED), "succeeded");
 	assert_string_equal(dstatus_name(DS_FAILED), "failed");
 	assert_string_equal(dstatus_name(DS_TIMED_OUT), "timed_out");
+	assert_string_equal(dstatus_name(DS_CANCELLED), "cancelled");
 	assert_string_equal(dstatus_name(DS_MAX), "unknown");
 	assert_string_equal(dstatus_name(UINT32_MAX), "unknown");
 }
@@ -2019,6 +2116,8 @@ main(void)
 		cmocka_unit_test(test_reject_roundtrip),
 		cmocka_unit_test(test_handle_roundtrip),
 		cmocka_unit_test(test_handle_refusals),
+		cmocka_unit_test(test_stop_roundtrip),
+		cmocka_unit_test(test_stop_refusals),
 		cmocka_unit_test(test_result_roundtrip),
 		cmocka_unit_test(test_result_refusals),
 		cmocka_unit_test(test_list),

@@ -142,6 +142,10 @@ send_to_broker(struct ipc_msg *m)
 		assert_int_equal(proto_get_result(&r, handle, &b->u), 0);
 		b->a = strdup(handle);
 		break;
+	case IPC_STOP:
+		assert_int_equal(proto_get_stop(&r, &b->client, handle), 0);
+		b->a = strdup(handle);
+		break;
 	case IPC_LIST:
 		assert_int_equal(proto_get_list(&r, &b->u), 0);
 		break;
@@ -395,7 +399,12 @@ check_tools(struct json_object *tools, const char *version)
 {
 	static const char *const names[] = {
 		"dispatch_unit", "dispatch_status", "dispatch_result",
-		"dispatch_list"
+		"dispatch_list", "dispatch_cancel"
+	};
+	/* readOnly, destructive, idempotent, openWorld */
+	static const int hints[][4] = {
+		{ 0, 0, 0, 1 }, { 1, 0, 1, 0 }, { 1, 0, 1, 0 }, { 1, 0, 1, 0 },
+		{ 0, 1, 1, 0 }
 	};
 	struct json_object	*t, *ann;
 	size_t			 i;
@@ -403,8 +412,8 @@ check_tools(struct json_object *tools, const char *version)
 	int			 v0326 = strcmp(version, "2025-03-26") >= 0;
 
 	assert_non_null(tools);
-	assert_int_equal(json_object_array_length(tools), 4);
-	for (i = 0; i < 4; i++) {
+	assert_int_equal(json_object_array_length(tools), 5);
+	for (i = 0; i < 5; i++) {
 		t = json_object_array_get_idx(tools, i);
 		assert_string_equal(get_str(t, "name"), names[i]);
 		assert_non_null(get(t, "description"));
@@ -417,11 +426,13 @@ check_tools(struct json_object *tools, const char *version)
 			continue;
 		assert_int_equal(get(ann, "title") != NULL, v0618);
 		assert_int_equal(json_object_get_boolean(get(ann,
-		    "readOnlyHint")), i != 0);
+		    "readOnlyHint")), hints[i][0]);
 		assert_int_equal(json_object_get_boolean(get(ann,
-		    "destructiveHint")), 0);
+		    "destructiveHint")), hints[i][1]);
 		assert_int_equal(json_object_get_boolean(get(ann,
-		    "openWorldHint")), i == 0);
+		    "idempotentHint")), hints[i][2]);
+		assert_int_equal(json_object_get_boolean(get(ann,
+		    "openWorldHint")), hints[i][3]);
 	}
 	t = json_object_array_get_idx(tools, 0);
 	assert_string_equal(json_object_to_json_string_ext(get(t,
@@ -1000,6 +1011,9 @@ test_cancelled_frees_id(void **state)
 #define RESULT(args) \
 	"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\"," \
 	"\"params\":{\"name\":\"dispatch_result\",\"arguments\":" args "}}"
+#define CANCEL(args) \
+	"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\"," \
+	"\"params\":{\"name\":\"dispatch_cancel\",\"arguments\":" args "}}"
 #define LIST(args) \
 	"{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"tools/call\"," \
 	"\"params\":{\"name\":\"dispatch_list\",\"arguments\":" args "}}"
@@ -1045,6 +1059,30 @@ test_dispatch_status(void **state)
 	assert_string_equal(bmsgs[0].a, HANDLE_A);
 	assert_int_equal(bmsgs[0].u, 0);
 	assert_int_equal(pends[0]->kind, PEND_STATUS);
+}
+
+static void
+test_dispatch_cancel(void **state)
+{
+	expect_tool_error(CANCEL("{\"handle\":\"dsp-XYZ\"}"),
+	    "unknown dispatch handle 'dsp-XYZ': a handle is dsp- and 32 "
+	    "lowercase hex digits");
+	expect_tool_error(CANCEL("{}"), "missing required argument 'handle'");
+	expect_tool_error(CANCEL("{\"handle\":true}"),
+	    "handle must be a string");
+	expect_tool_error(CANCEL("{\"handle\":\"" HANDLE_A "\",\"x\":1}"),
+	    "unexpected argument 'x'");
+	assert_int_equal(nbmsgs, 0);
+
+	/* Who asks goes with the handle: the broker audits it. */
+	send_line(CANCEL("{\"handle\":\"" HANDLE_A "\"}"));
+	assert_int_equal(nouts, 0);
+	assert_int_equal(nbmsgs, 1);
+	assert_int_equal(bmsgs[0].type, IPC_STOP);
+	assert_string_equal(bmsgs[0].a, HANDLE_A);
+	assert_string_equal(bmsgs[0].client.name, "test-client");
+	assert_string_equal(bmsgs[0].client.version, "9.9");
+	assert_int_equal(pends[0]->kind, PEND_STOP);
 }
 
 static void
@@ -1136,6 +1174,7 @@ main(void)
 		cmocka_unit_test(test_dispatch_status),
 		cmocka_unit_test(test_dispatch_result),
 		cmocka_unit_test(test_dispatch_list),
+		cmocka_unit_test(test_dispatch_cancel),
 	};
 
 	return (cmocka_run_group_tests(tests, group_setup, group_teardown));

@@ -30,7 +30,7 @@ function inspect(era, ...args) {
 for (const era of ['legacy', 'auto']) {
   const list = inspect(era, '--method', 'tools/list');
   check(`${era}: tools/list`, list.result?.tools?.map((t) => t.name).join() ===
-    'dispatch_unit,dispatch_status,dispatch_result,dispatch_list');
+    'dispatch_unit,dispatch_status,dispatch_result,dispatch_list,dispatch_cancel');
   const unit = inspect(era, '--method', 'tools/call', '--tool-name', 'dispatch_unit',
     '--tool-arg', 'orguser=nash-forbes', '--tool-arg', 'repo=nash',
     '--tool-arg', `task_description=from the inspector, ${era}`);

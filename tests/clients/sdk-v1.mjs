@@ -14,12 +14,14 @@ check('serverInfo names dispatch-mcp', info?.name === 'dispatch-mcp');
 check('instructions explain polling', /wait_seconds/.test(client.getInstructions() ?? ''));
 
 const { tools } = await client.listTools();
-check('four tools, in order', tools.map((t) => t.name).join() ===
-  'dispatch_unit,dispatch_status,dispatch_result,dispatch_list');
+check('five tools, in order', tools.map((t) => t.name).join() ===
+  'dispatch_unit,dispatch_status,dispatch_result,dispatch_list,dispatch_cancel');
 check('every tool has a title and an outputSchema',
   tools.every((t) => t.title && t.outputSchema && t.annotations));
 check('dispatch_unit is not read-only and is open-world',
   tools[0].annotations.readOnlyHint === false && tools[0].annotations.openWorldHint === true);
+check('dispatch_cancel is destructive and idempotent',
+  tools[4].annotations.destructiveHint === true && tools[4].annotations.idempotentHint === true);
 
 const unit = await client.callTool({ name: 'dispatch_unit',
   arguments: { orguser: 'nash-forbes', repo: 'nash', task_description: 'v1 says $(id)' } });
@@ -43,6 +45,9 @@ check('a refused target is a tool error', bad.isError === true &&
   /does not own repo/.test(bad.content[0].text));
 const badArg = await client.callTool({ name: 'dispatch_status', arguments: { handle: 'nope' } });
 check('a bad handle is a tool error', badArg.isError === true);
+const late = await client.callTool({ name: 'dispatch_cancel', arguments: { handle } });
+check('cancelling a final dispatch is a tool error', late.isError === true &&
+  /already final/.test(late.content[0].text));
 
 await checkThrows('an unknown tool is -32602',
   () => client.callTool({ name: 'exec', arguments: {} }), (e) => e.code === -32602);

@@ -14,7 +14,7 @@ async function session(label, options, era) {
   check(`${label}: era is ${era}`, client.getProtocolEra?.() === era, client.getProtocolEra?.());
 
   const { tools } = await client.listTools();
-  check(`${label}: four tools`, tools.length === 4);
+  check(`${label}: five tools`, tools.length === 5);
   const unit = await client.callTool({ name: 'dispatch_unit',
     arguments: { orguser: 'nash-forbes', repo: 'nash', task_description: `from ${label}` } });
   const handle = unit.structuredContent?.handle;

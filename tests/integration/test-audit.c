@@ -448,6 +448,77 @@ test_rotation_two_servers(void **state)
 	free(out);
 }
 
+/* Write these lines again as a chain from its start, bodies unchanged. */
+static void
+rechain(const char *path, char *const *lines, const int *order, int n)
+{
+	char		 hash[CHAIN_HEX + 1] = CHAIN_GENESIS, *out;
+	const char	*body;
+	FILE		*f;
+	int		 i;
+
+	assert_non_null(f = fopen(path, "w"));
+	for (i = 0; i < n; i++) {
+		body = strstr(lines[order[i]], "\"prev\":\"");
+		assert_non_null(body);
+		body += strlen("\"prev\":\"") + CHAIN_HEX + 2;
+		assert_true(asprintf(&out, "{\"seq\":%d,\"prev\":\"%s\",%s",
+		    i + 1, hash, body) > 0);
+		fprintf(f, "%s\n", out);
+		chain_hash(out, strlen(out), hash);
+		free(out);
+	}
+	assert_int_equal(fclose(f), 0);
+}
+
+/* A cancel follows its dispatch and comes before its exit. */
+static void
+test_cancel_pairing(void **state)
+{
+	char			 path[128], bad[160], env0[600], args[128];
+	char			*out, *lines[3], h[64];
+	const char		*env[] = { env0, NULL };
+	static const int	 after_exit[] = { 0, 2, 1 }, orphan[] = { 1, 2 };
+	struct json_object	*r;
+	struct srv		*s;
+	int			 i;
+
+	snprintf(path, sizeof path, "%s/cancel.jsonl", tmpdir);
+	snprintf(bad, sizeof bad, "%s/cancel-bad.jsonl", tmpdir);
+	snprintf(env0, sizeof env0, "DISPATCH_AUDIT_LOG=%s", path);
+	s = srv_start_init(env);
+	strlcpy(h, dispatch_ok(s, "nash-forbes", "nash", "sleep 30"),
+	    sizeof h);
+	snprintf(args, sizeof args, "{\"handle\":\"%s\"}", h);
+	r = srv_call(s, "dispatch_cancel", args);
+	assert_false(result_is_error(r));
+	json_object_put(r);
+	r = wait_final(s, h, 10000);
+	assert_string_equal(jget_str(result_struct(r), "status"), "cancelled");
+	json_object_put(r);
+	assert_int_equal(srv_close(s, 10000), 0);
+	srv_free(s);
+	assert_int_equal(audit_cmd(&out, "verify '%s'", path), 0);
+	assert_non_null(strstr(out, "ok: 3 records in 1 file"));
+	free(out);
+
+	for (i = 0; i < 3; i++)
+		lines[i] = line_of(path, i + 1);
+	assert_non_null(strstr(lines[1], "\"event\":\"cancel\""));
+	rechain(bad, lines, after_exit, 3);
+	assert_int_equal(audit_cmd(&out, "verify '%s'", bad), 1);
+	assert_non_null(strstr(out, "cancel-bad.jsonl:3: cancel of"));
+	assert_non_null(strstr(out, "after its exit"));
+	free(out);
+	rechain(bad, lines, orphan, 2);
+	assert_int_equal(audit_cmd(&out, "verify '%s'", bad), 1);
+	assert_non_null(strstr(out, "cancel-bad.jsonl:1: cancel of"));
+	assert_non_null(strstr(out, "which has no dispatch record"));
+	free(out);
+	for (i = 0; i < 3; i++)
+		free(lines[i]);
+}
+
 /*
  * A log emptied under a running server (copytruncate, or by hand): the
  * next record follows the server's last one, so the loss is a gap.
@@ -656,6 +727,7 @@ main(void)
 		cmocka_unit_test(test_show),
 		cmocka_unit_test(test_server_points_to_tool),
 		cmocka_unit_test(test_tool_verify),
+		cmocka_unit_test(test_cancel_pairing),
 	};
 
 	return (cmocka_run_group_tests(tests, setup, teardown));

@@ -1,7 +1,7 @@
 /*
  * Containment by cgroup v2, against the real binary and real cgroups:
  * a descendant that leaves the lane's session is gone when its dispatch
- * ends (timeout, stdin EOF, a lane that daemonizes), a dead server's
+ * ends (timeout, dispatch_cancel, stdin EOF, a lane that daemonizes), a dead server's
  * lanes are killed and closed as orphaned by the next, limits that
  * cannot be enforced refuse to start, and DISPATCH_CGROUP=none shows the
  * escape.  Processes are checked by pid from outside.  Needs root and a
@@ -198,6 +198,38 @@ test_timeout_setsid(void **state)
 	assert_true(gone(esc));
 	assert_true(gone(lane));
 	assert_int_equal(exit_record(s, s->audit, h, "timeout"), 1);
+	srv_free(s);
+}
+
+static void
+test_cancel_setsid(void **state)
+{
+	struct srv		*s = srv_start_init(NULL);
+	struct json_object	*r, *v;
+	char			 h[64], args[128];
+	pid_t			 lane, esc;
+
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "escape"));
+	lane = file_pid(s, h, "pid");
+	esc = file_pid(s, h, "escapee");
+	assert_true(pid_alive(esc));
+	assert_int_not_equal(getsid(esc), getsid(lane));
+	snprintf(args, sizeof args, "{\"handle\":\"%s\"}", h);
+	r = srv_call(s, "dispatch_cancel", args);
+	assert_false(result_is_error(r));
+	json_object_put(r);
+	r = wait_final(s, h, 15000);
+	v = result_struct(r);
+	assert_string_equal(jget_str(v, "status"), "cancelled");
+	assert_non_null(strstr(jget_str(v, "detail"), "its cgroup was "
+	    "terminated"));
+	json_object_put(r);
+	assert_true(gone(esc));
+	assert_true(gone(lane));
+	assert_int_equal(exit_record(s, s->audit, h, "cancel"), 1);
+	srv_close(s, 10000);
+	verify_clean(s->audit);
 	srv_free(s);
 }
 
@@ -484,6 +516,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lane_in_its_cgroup),
 		cmocka_unit_test(test_timeout_setsid),
+		cmocka_unit_test(test_cancel_setsid),
 		cmocka_unit_test(test_eof_setsid),
 		cmocka_unit_test(test_daemon_setsid),
 		cmocka_unit_test(test_orphans_closed),

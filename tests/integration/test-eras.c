@@ -117,7 +117,7 @@ test_stateless_tools(void **state)
 	r = srv_recv(s, 10000);
 	res = jget(r, "result");
 	assert_string_equal(jget_str(res, "resultType"), "complete");
-	assert_int_equal(json_object_array_length(jget(res, "tools")), 4);
+	assert_int_equal(json_object_array_length(jget(res, "tools")), 5);
 	assert_true(jget_int(res, "ttlMs") >= 0);
 	assert_string_equal(jget_str(res, "cacheScope"), "public");
 	assert_non_null(jget(json_object_array_get_idx(jget(res, "tools"), 0),

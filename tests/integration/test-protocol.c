@@ -104,7 +104,7 @@ test_versions(void **state)
 		json_object_put(r);
 		r = srv_request(s, "tools/list", NULL);
 		assert_int_equal(json_object_array_length(jget(jget(r,
-		    "result"), "tools")), 4);
+		    "result"), "tools")), 5);
 		/* outputSchema only where the revision defines it. */
 		assert_true((jget(json_object_array_get_idx(jget(jget(r,
 		    "result"), "tools"), 0), "outputSchema") != NULL) ==
