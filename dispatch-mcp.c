@@ -349,6 +349,10 @@ main(int argc, char *argv[])
 	}
 	sandbox_set_log(conf.sandbox_log);
 	lane_policy_init(&policy, &conf);
+	if (conf.sandbox &&
+	    (policy.tail_len = sandbox_lane_tail(policy.tail,
+	    sizeof policy.tail)) == 0)
+		fatalx("main: the lane's own filter does not fit");
 	sp.lane_program = conf.command;
 	sp.allowlist = conf.repos_path;
 	sp.audit = conf.audit_path;

@@ -3,9 +3,9 @@
  * closes what a dead server left, and makes this server's directory; the
  * broker then creates, signals, kills, measures and removes each lane's
  * cgroup through descriptors and names beneath that directory (Landlock
- * allows it nothing else of the hierarchy).  The lane joins its cgroup
- * itself, writing to a cgroup.procs descriptor the broker opened, before
- * it runs anything of its own: it cannot fork outside.
+ * allows it nothing else of the hierarchy).  The spawner clones each lane
+ * into its cgroup (clone3 CLONE_INTO_CGROUP, through the directory's
+ * descriptor the broker sends): it is born there and cannot fork outside.
  */
 #include "config.h"
 
@@ -530,16 +530,16 @@ cg_recover(const char *log, void (*fn)(const char *, const struct cg_usage *))
 /*
  * A fresh cgroup for one lane, never reused: a cgroup that has had
  * cgroup.kill written kills what is later cloned into it (seen on
- * 6.18).  Returns its directory, the cgroup.procs the lane writes itself
- * into, and cgroup.events, or -1 with errno.
+ * 6.18).  Returns its directory (the spawner clones the lane into it)
+ * and its cgroup.events, or -1 with errno.
  */
 int
-cg_lane_create(const char *handle, int *dirp, int *procsp, int *evp)
+cg_lane_create(const char *handle, int *dirp, int *evp)
 {
 	size_t	i;
 	int	saved;
 
-	*dirp = *procsp = *evp = -1;
+	*dirp = *evp = -1;
 	if (mkdirat(tree.fd, handle, 0755) == -1)
 		return (-1);
 	if ((*dirp = openat(tree.fd, handle, O_RDONLY | O_DIRECTORY |
@@ -551,19 +551,15 @@ cg_lane_create(const char *handle, int *dirp, int *procsp, int *evp)
 		    -1)
 			goto fail;
 	}
-	if ((*procsp = openat(*dirp, "cgroup.procs", O_WRONLY |
-	    O_CLOEXEC)) == -1 ||
-	    (*evp = openat(*dirp, "cgroup.events", O_RDONLY | O_CLOEXEC)) ==
+	if ((*evp = openat(*dirp, "cgroup.events", O_RDONLY | O_CLOEXEC)) ==
 	    -1)
 		goto fail;
 	return (0);
 fail:
 	saved = errno;
-	if (*procsp != -1)
-		close(*procsp);
 	if (*dirp != -1)
 		close(*dirp);
-	*dirp = *procsp = -1;
+	*dirp = -1;
 	unlinkat(tree.fd, handle, AT_REMOVEDIR);
 	errno = saved;
 	return (-1);

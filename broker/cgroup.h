@@ -50,7 +50,7 @@ int		 cg_start(char *, size_t);
 void		 cg_finish(void);
 
 /* The broker's, through descriptors beneath this server's directory. */
-int	cg_lane_create(const char *, int *, int *, int *);
+int	cg_lane_create(const char *, int *, int *);
 int	cg_lane_signal(int, int);
 int	cg_lane_kill(int);
 int	cg_populated(int);

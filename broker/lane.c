@@ -302,11 +302,11 @@ lane_spawn(struct lane *l, int spawner_fd, const struct spawn_order *o,
 
 	fds[3] = -1;
 	if (cg_active()) {
-		if (cg_lane_create(l->name, &l->cg_dir, &fds[3], &l->cg_ev) ==
-		    -1) {
+		if (cg_lane_create(l->name, &l->cg_dir, &l->cg_ev) == -1) {
 			log_warn("lane %s: cannot create its cgroup", l->name);
 			return (-1);
 		}
+		fds[3] = l->cg_dir;
 		nfds = 4;
 	}
 	if ((with_stdin && pipe2(in, O_CLOEXEC) == -1) ||
@@ -319,9 +319,6 @@ lane_spawn(struct lane *l, int spawner_fd, const struct spawn_order *o,
 	fds[2] = err[1];
 	l->pid = spawnreq_send(spawner_fd, o, fds, (size_t)nfds);
 	saved = errno;
-	if (fds[3] != -1)
-		close(fds[3]);
-	fds[3] = -1;
 	if (l->pid == -1)
 		goto fail;
 	close(out[1]);
@@ -336,8 +333,6 @@ fail:
 	close_pair(in);
 	close_pair(out);
 	close_pair(err);
-	if (fds[3] != -1)
-		close(fds[3]);
 	lane_release(l);
 	errno = saved;
 	return (-1);

@@ -180,8 +180,9 @@ static const struct sc_row rows[] = {
 	LANE_NS(CLONE_NEWIPC), LANE_NS(CLONE_NEWUSER), LANE_NS(CLONE_NEWPID),
 	LANE_NS(CLONE_NEWNET),
 	/* Its flags are in memory a filter cannot read: not there at all,
-	 * so libc falls back to clone(2). */
-	{ "lane", "clone3", SC_ENOSYS, -1, SCMP_CMP_EQ, 0, 0,
+	 * so libc falls back to clone(2).  The spawner needs it (a lane is
+	 * born in its cgroup), so each lane loads this before its exec. */
+	{ "tail", "clone3", SC_ENOSYS, -1, SCMP_CMP_EQ, 0, 0,
 	    "flags out of the filter's sight; libc falls back to clone" },
 };
 #define NROWS	(sizeof rows / sizeof rows[0])
@@ -289,7 +290,7 @@ pledge_ctx(const char *words, int *count)
 }
 
 static scmp_filter_ctx
-lane_ctx(int *count)
+set_ctx(const char *set, int *count)
 {
 	scmp_filter_ctx	ctx;
 	size_t		i;
@@ -297,10 +298,39 @@ lane_ctx(int *count)
 	*count = 0;
 	ctx = new_ctx(SCMP_ACT_ALLOW);
 	for (i = 0; i < NROWS; i++) {
-		if (strcmp(rows[i].set, "lane") == 0)
+		if (strcmp(rows[i].set, set) == 0)
 			add_row(ctx, &rows[i], count);
 	}
 	return (ctx);
+}
+
+static scmp_filter_ctx
+lane_ctx(int *count)
+{
+	return (set_ctx("lane", count));
+}
+
+/*
+ * The filter each lane loads itself before its exec, as BPF: the
+ * spawner holds it and runs no libseccomp.  Returns its length in
+ * bytes, 0 if it does not fit.
+ */
+size_t
+sandbox_lane_tail(void *buf, size_t len)
+{
+	scmp_filter_ctx	ctx;
+	ssize_t		n;
+	int		fd, count;
+
+	ctx = set_ctx("tail", &count);
+	if ((fd = memfd_create("bpf", MFD_CLOEXEC)) == -1)
+		fatal("sandbox: memfd_create");
+	if (seccomp_export_bpf(ctx, fd) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+	    (n = read(fd, buf, len)) <= 0 || (size_t)n == len)
+		n = 0;
+	close(fd);
+	seccomp_release(ctx);
+	return ((size_t)n);
 }
 
 #define BROKER_PROMISES		"stdio rpath wpath proc sendfd"
@@ -802,6 +832,11 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	ll_print(f, &plan, abi);
 	ctx = lane_ctx(&count);
 	print_filter(f, "lane", "lane", ctx, count);
+
+	fprintf(f, "\nlayer lane's own (each lane loads it before its exec; "
+	    "the spawner keeps clone3)\n");
+	ctx = set_ctx("tail", &count);
+	print_filter(f, "lane's own", "tail", ctx, count);
 
 	fprintf(f, "\nprocess broker (audit, allowlist, lanes%s; promises "
 	    "\"%s\")\n", sp->cgroup_dir != NULL ? ", lanes' cgroups" : "",

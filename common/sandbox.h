@@ -35,6 +35,8 @@ int	sandbox_landlock_abi(void);
 void	sandbox_frontend(void);
 void	sandbox_lane_layer(const struct sandbox_paths *);
 void	sandbox_broker(const struct sandbox_paths *);
+/* The lane's own filter, as BPF for the spawner to load in each lane. */
+size_t	sandbox_lane_tail(void *, size_t);
 /* Privilege drop for a frontend started as root. */
 void	sandbox_drop_privileges(uid_t, gid_t);
 

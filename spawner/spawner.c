@@ -10,6 +10,7 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 
@@ -30,7 +31,7 @@
 
 /*
  * One datagram with exactly three descriptors (four with cgroups: the
- * lane's cgroup.procs), and nothing else.
+ * lane's cgroup), and nothing else.
  */
 static ssize_t
 recv_order(int fd, uint8_t *buf, size_t len, int fds[4], size_t want)
@@ -43,6 +44,7 @@ recv_order(int fd, uint8_t *buf, size_t len, int fds[4], size_t want)
 	struct iovec	 iov;
 	struct cmsghdr	*c;
 	struct statfs	 sf;
+	struct stat	 st;
 	ssize_t		 n;
 	size_t		 nfds = 0;
 
@@ -73,10 +75,11 @@ recv_order(int fd, uint8_t *buf, size_t len, int fds[4], size_t want)
 	if (nfds != want)
 		fatalx("spawner: an order with %zu descriptors, not %zu", nfds,
 		    want);
-	/* What the lane writes itself into must be a cgroup's file. */
+	/* What the lane is born into must be a cgroup. */
 	if (want == 4 && (fstatfs(fds[3], &sf) == -1 ||
-	    sf.f_type != CGROUP2_MAGIC))
-		fatalx("spawner: the fourth descriptor is not of a cgroup");
+	    sf.f_type != CGROUP2_MAGIC || fstat(fds[3], &st) == -1 ||
+	    !S_ISDIR(st.st_mode)))
+		fatalx("spawner: the fourth descriptor is not a cgroup");
 	return (n);
 }
 
@@ -132,7 +135,7 @@ spawner_main(const struct lane_policy *p, pid_t broker)
 	/* If the broker goes, so do we (checked: it may have gone). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != broker)
 		_exit(1);
-	lane_exec_init();
+	lane_exec_init(p);
 	for (;;) {
 		if ((n = recv_order(SPAWNER_FD, buf, sizeof buf, fds,
 		    (size_t)nfds)) <= 0)
