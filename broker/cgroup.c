@@ -243,8 +243,8 @@ auto_parent(int check, char *msg, size_t len)
 	} else
 		strlcpy(tree.parent, own, sizeof tree.parent);
 	if (!is_cgroup2_dir(tree.parent) || access(tree.parent, W_OK) == -1) {
-		snprintf(msg, len, "%s is not a writable cgroup v2 directory "
-		    "(a delegated subtree is needed)", tree.parent);
+		snprintf(msg, len, "%s is not a writable cgroup v2 directory",
+		    tree.parent);
 		return (-1);
 	}
 	return (0);
@@ -340,9 +340,8 @@ cg_setup(const struct config *conf, int check, char *msg, size_t len)
 			    "it: %s", lim, why);
 			return (-1);
 		}
-		snprintf(msg, len, "no cgroup for lanes (%s): lanes are "
-		    "contained by process group only, and a descendant that "
-		    "calls setsid() can outlive its dispatch", why);
+		snprintf(msg, len, "no writable cgroup (%s): lanes get process "
+		    "groups only, which a setsid() descendant escapes", why);
 		return (0);
 	}
 	snprintf(why, sizeof why, "%s/cgroup.controllers", tree.parent);
