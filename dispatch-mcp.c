@@ -211,9 +211,14 @@ static void
 orphan_exit(const char *handle, const struct cg_usage *u)
 {
 	static struct dispatch	d;
+	static char		detail[] = "lane orphaned: its server died, and "
+	    "what was left of it was killed when the next server started";
 
 	memset(&d, 0, sizeof d);
 	strlcpy(d.handle, handle, sizeof d.handle);
+	d.finished_ms = now_ms();
+	d.detail = detail;
+	d.detail_len = sizeof detail - 1;
 	d.status = DS_FAILED;
 	d.lane.why = END_ORPHANED;
 	d.lane.usage = *u;

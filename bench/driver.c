@@ -12,6 +12,7 @@
  *        driver scale    [-n rounds] [-c count] -k k1,k2,... -- argv ...
  *        driver busy     [-l lanes] [-n rounds] [-k seq] -- argv ...
  *        driver allow    [-n runs] [-t tag] -- argv ...
+ *        driver history  [-N records] [-n rounds] [-k seq] -- argv ...
  *        driver report   [-s] results out.json
  *        driver port     [count]
  *
@@ -31,6 +32,14 @@
  * figures by name; its floor is that lane program started alone, as the
  * server starts it.  "port" prints free TCP ports on 127.0.0.1, for the
  * daemons of those lanes.
+ *
+ * "history" has the server make a few real dispatches and exit, extends
+ * its audit log (DISPATCH_AUDIT_LOG) to -N records with copies of those
+ * records under new handles, chained as the server chains them (seq and
+ * the SHA-256 of the line before: dispatch-mcp-audit verify passes), and
+ * then, per round, starts a new server on that log and times
+ * dispatch_status for the first server's first handle (the first call
+ * builds the broker's index of the log) next to a handle of its own.
  */
 #define _GNU_SOURCE	/* pipe2 */
 
@@ -1508,6 +1517,277 @@ cmd_allow(int runs, char *const argv[])
 	return (0);
 }
 
+/*
+ * SHA-256 (FIPS 180-4), for the audit chain of the records "history"
+ * writes: the driver builds with the C library alone.
+ */
+static const uint32_t sha_k[64] = {
+	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
+	0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+	0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
+	0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+	0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
+	0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+	0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
+	0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+	0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+	0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+	0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
+	0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+	0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
+};
+
+#define ROR(x, n)	((x) >> (n) | (x) << (32 - (n)))
+
+static void
+sha_block(uint32_t *h, const unsigned char *b)
+{
+	uint32_t	w[64], a, bb, c, d, e, f, g, hh, t1, t2;
+	int		i;
+
+	for (i = 0; i < 16; i++)
+		w[i] = (uint32_t)b[4 * i] << 24 | (uint32_t)b[4 * i + 1] << 16 |
+		    (uint32_t)b[4 * i + 2] << 8 | b[4 * i + 3];
+	for (i = 16; i < 64; i++)
+		w[i] = w[i - 16] + (ROR(w[i - 15], 7) ^ ROR(w[i - 15], 18) ^
+		    w[i - 15] >> 3) + w[i - 7] + (ROR(w[i - 2], 17) ^
+		    ROR(w[i - 2], 19) ^ w[i - 2] >> 10);
+	a = h[0]; bb = h[1]; c = h[2]; d = h[3];
+	e = h[4]; f = h[5]; g = h[6]; hh = h[7];
+	for (i = 0; i < 64; i++) {
+		t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) +
+		    ((e & f) ^ (~e & g)) + sha_k[i] + w[i];
+		t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) +
+		    ((a & bb) ^ (a & c) ^ (bb & c));
+		hh = g; g = f; f = e; e = d + t1;
+		d = c; c = bb; bb = a; a = t1 + t2;
+	}
+	h[0] += a; h[1] += bb; h[2] += c; h[3] += d;
+	h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+}
+
+/* The lowercase hex SHA-256 of buf, into hex (65 bytes). */
+static void
+sha256_hex(const char *buf, size_t len, char *hex)
+{
+	uint32_t	 h[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+			    0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab,
+			    0x5be0cd19 };
+	unsigned char	 blk[64];
+	uint64_t	 bits = (uint64_t)len * 8;
+	size_t		 i, n;
+
+	for (i = 0; i + 64 <= len; i += 64)
+		sha_block(h, (const unsigned char *)buf + i);
+	n = len - i;
+	memset(blk, 0, sizeof blk);
+	memcpy(blk, buf + i, n);
+	blk[n] = 0x80;
+	if (n >= 56) {
+		sha_block(h, blk);
+		memset(blk, 0, sizeof blk);
+	}
+	for (i = 0; i < 8; i++)
+		blk[63 - i] = (unsigned char)(bits >> (8 * i));
+	sha_block(h, blk);
+	for (i = 0; i < 8; i++)
+		snprintf(hex + 8 * i, 9, "%08x", h[i]);
+}
+
+/* A record line of the log: its seq and the rest after "prev". */
+static char *
+log_line(char *buf, const char *event, const char *handle)
+{
+	char	 ev[64], hk[64], *line, *save = NULL;
+
+	snprintf(ev, sizeof ev, "\"event\":\"%s\"", event);
+	snprintf(hk, sizeof hk, "\"handle\":\"%s\"", handle);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, ev) != NULL && strstr(line, hk) != NULL)
+			return (line);
+	return (NULL);
+}
+
+static char *
+read_all(const char *path, size_t *lenp)
+{
+	struct stat	 st;
+	char		*buf;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY)) == -1 || fstat(fd, &st) == -1)
+		die("open %s: %s", path, strerror(errno));
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		die("malloc");
+	if (read(fd, buf, (size_t)st.st_size) != st.st_size)
+		die("read %s", path);
+	buf[st.st_size] = '\0';
+	close(fd);
+	*lenp = (size_t)st.st_size;
+	return (buf);
+}
+
+/*
+ * Extend the log to records lines with copies of one dispatch and its
+ * exit, each pair under a handle of its own, chained to the line
+ * before.  Returns the bytes of one real dispatch and exit.
+ */
+static long
+grow_log(const char *path, const char *handle, long records)
+{
+	char	*buf, *all, *d, *e, *tpl[2], *rest, *p, prev[65], hh[40];
+	char	 hdr[128];
+	size_t	 len, n, lens[2];
+	long	 lines = 0, seq = 0, pair_bytes, k;
+	FILE	*f;
+	int	 i;
+
+	all = read_all(path, &len);
+	for (p = all; (p = memchr(p, '\n', len - (size_t)(p - all))) != NULL;
+	    p++)
+		lines++;
+	/* The head: the last line's seq and hash. */
+	all[len - 1] = '\0';
+	p = strrchr(all, '\n');
+	p = p == NULL ? all : p + 1;
+	sha256_hex(p, strlen(p), prev);
+	seq = strtol(p + strlen("{\"seq\":"), NULL, 10);
+	all[len - 1] = '\n';
+	buf = read_all(path, &len);
+	if ((d = log_line(buf, "dispatch", handle)) == NULL)
+		die("history: no dispatch record of %s", handle);
+	d = strdup(d);
+	free(buf);
+	buf = read_all(path, &len);
+	if ((e = log_line(buf, "exit", handle)) == NULL)
+		die("history: no exit record of %s", handle);
+	e = strdup(e);
+	free(buf);
+	free(all);
+	pair_bytes = (long)(strlen(d) + strlen(e) + 2);
+	/* What follows "prev":"...", in each template. */
+	tpl[0] = strstr(d, "\",\"ts\":");
+	tpl[1] = strstr(e, "\",\"ts\":");
+	if (tpl[0] == NULL || tpl[1] == NULL)
+		die("history: records without ts");
+	tpl[0]++;
+	tpl[1]++;
+	lens[0] = strlen(tpl[0]);
+	lens[1] = strlen(tpl[1]);
+	if ((f = fopen(path, "a")) == NULL)
+		die("open %s: %s", path, strerror(errno));
+	if ((buf = malloc(lens[0] + lens[1] + 256)) == NULL)
+		die("malloc");
+	for (k = 0; lines + 2 <= records; k++, lines += 2) {
+		snprintf(hh, sizeof hh, "dsp-%032lx", 0xb000000000L + k);
+		for (i = 0; i < 2; i++) {
+			n = (size_t)snprintf(hdr, sizeof hdr,
+			    "{\"seq\":%ld,\"prev\":\"%s\"", ++seq, prev);
+			memcpy(buf, hdr, n);
+			memcpy(buf + n, tpl[i], lens[i]);
+			n += lens[i];
+			buf[n] = '\0';
+			if ((rest = strstr(buf, handle)) == NULL)
+				die("history: no handle in a template");
+			memcpy(rest, hh, 36);
+			sha256_hex(buf, n, prev);
+			buf[n++] = '\n';
+			if (fwrite(buf, 1, n, f) != n)
+				die("write %s", path);
+		}
+	}
+	if (fclose(f) == EOF)
+		die("close %s", path);
+	free(buf);
+	free(d);
+	free(e);
+	return (pair_bytes);
+}
+
+static size_t
+mk_list_log(char *buf, size_t len, long id, void *ctx)
+{
+	const char	*cur = ctx;
+
+	return ((size_t)snprintf(buf, len, "{\"jsonrpc\":\"2.0\",\"id\":%ld,"
+	    "\"method\":\"tools/call\",\"params\":{\"name\":"
+	    "\"dispatch_list\",\"arguments\":{\"scope\":\"log\"%s%s%s}}}\n",
+	    id, cur != NULL ? ",\"cursor\":\"" : "", cur != NULL ? cur : "",
+	    cur != NULL ? "\"" : ""));
+}
+
+static int
+cmd_history(int rounds, int seq, long records, char *const argv[])
+{
+	struct srv	*s;
+	double		 first[MAX_SAMPLES], p50[MAX_SAMPLES], p99[MAX_SAMPLES];
+	double		 lp50[MAX_SAMPLES], lp99[MAX_SAMPLES];
+	double		 list1[MAX_SAMPLES], listz[MAX_SAMPLES], bytes[1];
+	double		 size[1], warm[1];
+	const char	*path = getenv("DISPATCH_AUDIT_LOG");
+	char		 old[40], mine[40], *line;
+	struct stat	 st;
+	int		 r, base;
+
+	if (path == NULL)
+		die("history: DISPATCH_AUDIT_LOG is not set");
+	/* The first server: real dispatches, then a clean exit. */
+	s = srv_start_init(argv);
+	sleep_ms(100);
+	base = tree_count(s->pid);
+	for (r = 0; r < 3; r++) {
+		dispatch_one(s, r == 0 ? old : mine);
+		if (wait_tree(s->pid, base, 10000) == -1)
+			die("the lane did not exit");
+	}
+	/* Its result is final before the server goes. */
+	timed(s, mk_status, old, &line);
+	if (strstr(line, "running") != NULL)
+		die("history: the first dispatch is still running");
+	srv_stop(s, 10000);
+	bytes[0] = (double)grow_log(path, old, records);
+	if (stat(path, &st) == -1)
+		die("stat %s", path);
+	size[0] = (double)st.st_size / (1024.0 * 1024.0);
+
+	for (r = 0; r < rounds; r++) {
+		s = srv_start_init(argv);
+		sleep_ms(50);
+		base = tree_count(s->pid);
+		first[r] = timed(s, mk_status, old, &line) / 1000.0;
+		if (is_error(line) || strstr(line, "succeeded") == NULL)
+			die("history: status of %s: %.300s", old, line);
+		seq_rounds(s, 1, 100, mk_status, old, warm, warm);
+		seq_rounds(s, 1, seq, mk_status, old, &p50[r], &p99[r]);
+		dispatch_one(s, mine);
+		if (wait_tree(s->pid, base, 10000) == -1)
+			die("the lane did not exit");
+		seq_rounds(s, 1, 100, mk_status, mine, warm, warm);
+		seq_rounds(s, 1, seq, mk_status, mine, &lp50[r], &lp99[r]);
+		list1[r] = timed(s, mk_list_log, NULL, &line) / 1000.0;
+		if (is_error(line) || strstr(line, "next_cursor") == NULL)
+			die("history: dispatch_list: %.300s", line);
+		listz[r] = timed(s, mk_list_log, "l100", &line) / 1000.0;
+		if (is_error(line) || strstr(line, old) == NULL)
+			die("history: the oldest page: %.300s", line);
+		srv_stop(s, 10000);
+	}
+	tag = "old";
+	emit("hist_first", "ms", first, rounds);
+	emit("hist_p50", "us", p50, rounds);
+	emit("hist_p99", "us", p99, rounds);
+	tag = "live";
+	emit("hist_p50", "us", lp50, rounds);
+	emit("hist_p99", "us", lp99, rounds);
+	tag = "ours";
+	emit("hist_list_newest", "ms", list1, rounds);
+	emit("hist_list_oldest", "ms", listz, rounds);
+	emit("hist_pair_bytes", "B", bytes, 1);
+	emit("hist_log_size", "MiB", size, 1);
+	return (0);
+}
+
 /* The report. */
 
 struct figure {
@@ -1625,6 +1905,24 @@ static const struct row rows[] = {
 	    NULL, NULL, R_NONE, T_NONE, 0, NULL },
 	{ "shutdown with 1000 lanes", "ms", "ours.busy_shutdown", NULL, NULL,
 	    R_NONE, T_NONE, 0, NULL },
+	/*
+	 * A 100,000-record audit log: dispatch_status for a handle of an
+	 * earlier server, "limit" the same call for one of this server.
+	 */
+	{ "status, old handle, 1st (indexes)", "ms", "old.hist_first", NULL,
+	    NULL, R_NONE, T_NONE, 0, NULL },
+	{ "status p50, old | live handle", "us", "old.hist_p50", NULL,
+	    "live.hist_p50", R_OURS_LIMIT, T_NONE, 0, NULL },
+	{ "status p99, old | live handle", "us", "old.hist_p99", NULL,
+	    "live.hist_p99", R_OURS_LIMIT, T_NONE, 0, NULL },
+	{ "list scope log, newest page", "ms", "ours.hist_list_newest", NULL,
+	    NULL, R_NONE, T_NONE, 0, NULL },
+	{ "list scope log, oldest page", "ms", "ours.hist_list_oldest", NULL,
+	    NULL, R_NONE, T_NONE, 0, NULL },
+	{ "log bytes per dispatch + exit", "B", "ours.hist_pair_bytes", NULL,
+	    NULL, R_NONE, T_NONE, 0, NULL },
+	{ "log size, 100,000 records", "MiB", "ours.hist_log_size", NULL,
+	    NULL, R_NONE, T_NONE, 0, NULL },
 };
 
 /*
@@ -2003,6 +2301,8 @@ usage(void)
 	    "argv ...\n"
 	    "       driver busy [-l lanes] [-n rounds] [-k seq] -- argv ...\n"
 	    "       driver allow [-n runs] [-t tag] -- argv ...\n"
+	    "       driver history [-N records] [-n rounds] [-k seq] -- argv "
+	    "...\n"
 	    "       driver report [-s] results out.json\n"
 	    "       driver port [count]\n");
 	exit(2);
@@ -2018,6 +2318,7 @@ main(int argc, char *argv[])
 	int			 ch, runs = 5, seq = 2000, flag_i = 0;
 	int			 flag_s = 0, records = 0, lanes = 1000, nks = 0;
 	int			 limit_s = 300, warm = 3;
+	long			 hist_records = 100000;
 
 	if (argc < 2)
 		usage();
@@ -2037,7 +2338,7 @@ main(int argc, char *argv[])
 	}
 	argc--;
 	argv++;
-	while ((ch = getopt(argc, argv, "a:c:ik:L:l:n:p:R:st:T:w:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:c:ik:L:l:N:n:p:R:st:T:w:")) != -1) {
 		switch (ch) {
 		case 'a':
 			append = optarg;
@@ -2075,6 +2376,9 @@ main(int argc, char *argv[])
 			break;
 		case 'l':
 			lanes = (int)parse_num(optarg, 1, 4096, "-l");
+			break;
+		case 'N':
+			hist_records = parse_num(optarg, 1000, 10000000, "-N");
 			break;
 		case 'n':
 			runs = (int)parse_num(optarg, 1, MAX_SAMPLES, "-n");
@@ -2140,5 +2444,7 @@ main(int argc, char *argv[])
 		return (cmd_busy(lanes, runs, seq, argv));
 	if (strcmp(cmd, "allow") == 0)
 		return (cmd_allow(runs, argv));
+	if (strcmp(cmd, "history") == 0)
+		return (cmd_history(runs, seq, hist_records, argv));
 	usage();
 }

@@ -355,6 +355,17 @@ overhead() {	# runs limit
 	    overhead -n "$1" -T "$2" -t nocg \
 	    -a "$work/overhead/append.log" -- "$bin"
 }
+# dispatch_status for an earlier server's handle in a log of N records,
+# beside one of the server's own; the log must verify as one chain.
+history() {	# records rounds seq limit
+	step history lane-stamp
+	run history "$drv" history -N "$1" -n "$2" -k "$3" -T "$4" -- "$bin"
+	if [ -x "$audit_bin" ]; then
+		run history-verify sh -c '"$0" verify "$1" > /dev/null' \
+		    "$audit_bin" "$DISPATCH_AUDIT_LOG"
+	fi
+}
+audit_bin=$(dirname "$bin")/dispatch-mcp-audit
 step() {	# name lane
 	mkdir -p "$work/$1"
 	DISPATCH_AUDIT_LOG=$work/$1/audit.jsonl
@@ -401,6 +412,7 @@ if [ -n "$smoke" ]; then
 	run busy "$drv" busy -l 50 -n 1 -k 200 -T 60 -- "$bin"
 	step allow lane-stamp
 	allow 3 60
+	history 2000 1 200 60
 	lane_step ssh 1 0 60
 	lane_step slurm 1 0 60
 	if [ -n "$failed" ]; then
@@ -471,7 +483,12 @@ run busy "$drv" busy -l 1000 -n 5 -k 2000 -T 180 -- "$bin"
 step allow lane-stamp
 allow 20 180
 
-# 7. Dispatch to the lane's first instruction over loopback ssh and a
+# 7. Handles of an earlier server, in an audit log of 100,000 records:
+#    the first dispatch_status (which indexes the log) and the next ones,
+#    beside a handle of the server's own; dispatch_list scope "log".
+history 100000 5 2000 300
+
+# 8. Dispatch to the lane's first instruction over loopback ssh and a
 #    one-node Slurm, each against its lab, started for it and stopped
 #    after it.
 lane_step ssh 40 3 180

@@ -45,6 +45,58 @@ static off_t			head_size;
 static int		syslog_fd = -1;
 static int		syslog_warned;
 
+/*
+ * Each server holds, for its life, a read lock on one byte of the log
+ * far past any end it will ever have, at LIVE_LOCK_BASE plus its pid
+ * (an OFD lock: flock(2) on the same file, the writers' lock, is another
+ * kind and does not meet it).  The kernel drops it when the server dies,
+ * however it dies, so another server on the same log can tell a
+ * dispatch still running from one whose server ended without its exit
+ * record.
+ */
+#define LIVE_LOCK_BASE	((off_t)1 << 62)
+
+static int
+live_lock(int fd, int cmd, short type, pid_t pid)
+{
+	struct flock	fl;
+
+	memset(&fl, 0, sizeof fl);
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = LIVE_LOCK_BASE + pid;
+	fl.l_len = 1;
+	if (fcntl(fd, cmd, &fl) == -1)
+		return (-1);
+	return (fl.l_type);
+}
+
+/* Is a server of this pid holding the log open now?  1, 0, or -1. */
+int
+audit_server_alive(pid_t pid)
+{
+	int	type;
+
+	if (audit_fd == -1 || pid <= 0 || pid == getpid())
+		return (pid == getpid());
+	if ((type = live_lock(audit_fd, F_OFD_GETLK, F_WRLCK, pid)) == -1)
+		return (-1);
+	return (type != F_UNLCK);
+}
+
+/* The log as it is open now, for reading records back (history.c). */
+int
+audit_fd_now(void)
+{
+	return (audit_fd);
+}
+
+const char *
+audit_session(void)
+{
+	return (audit_sess);
+}
+
 /* mkdir -p with mode 0700 for each directory we create. */
 static int
 make_parents(const char *path)
@@ -176,6 +228,13 @@ open_log(int make_dirs, char *err, size_t errlen)
 		    "file but %s", audit_echo, file_kind(st.st_mode));
 		close(fd);
 		errno = EINVAL;
+		return (-1);
+	}
+	if (live_lock(fd, F_OFD_SETLK, F_RDLCK, getpid()) == -1) {
+		snprintf(err, errlen, "DISPATCH_AUDIT_LOG %s: cannot take the "
+		    "lock that shows this server alive: %s", audit_echo,
+		    strerror(errno));
+		close(fd);
 		return (-1);
 	}
 	dir_replaced = 0;
@@ -375,7 +434,7 @@ clean_string(const char *s)
 
 static int
 audit_write(const char *event, const struct client_info *ci,
-    struct json_object *rec)
+    struct json_object *rec, uint64_t ts_ms)
 {
 	struct json_object	*out, *client;
 	struct stat		 st;
@@ -388,7 +447,8 @@ audit_write(const char *event, const struct client_info *ci,
 
 	/* The common fields come first, so a reader sees them at once. */
 	out = json_object_new_object();
-	fmt_time_ms(now_ms(), ts, sizeof ts);
+	/* The time the broker keeps too: the log answers the same later. */
+	fmt_time_ms(ts_ms != 0 ? ts_ms : now_ms(), ts, sizeof ts);
 	json_object_object_add(out, "ts", json_object_new_string(ts));
 	json_object_object_add(out, "event", json_object_new_string(event));
 	json_object_object_add(out, "session",
@@ -540,11 +600,11 @@ jstr(const char *s, size_t len)
 
 static int
 audit_put(const char *event, const struct client_info *ci,
-    struct json_object *rec)
+    struct json_object *rec, uint64_t ts_ms)
 {
 	int	rv, saved;
 
-	rv = audit_write(event, ci, rec);
+	rv = audit_write(event, ci, rec, ts_ms);
 	saved = errno;
 	json_object_put(rec);
 	errno = saved;
@@ -579,7 +639,7 @@ audit_rejected(const struct client_info *ci, const char *reason,
 		json_object_put(args);
 	} else
 		json_object_object_add(rec, "arguments", jstr(raw, rawlen));
-	return (audit_put("rejected", ci, rec));
+	return (audit_put("rejected", ci, rec, 0));
 }
 
 /* What will run, before it runs: the argv exactly as it is executed. */
@@ -605,7 +665,7 @@ audit_dispatch(const struct dispatch *d, const struct lane_cmd *cmd,
 	json_object_object_add(rec, "task", jstr(task, tlen));
 	json_object_object_add(rec, "delivery", json_object_new_string(
 	    task_arg ? "argv" : "stdin"));
-	return (audit_put("dispatch", &d->client, rec));
+	return (audit_put("dispatch", &d->client, rec, d->requested_ms));
 }
 
 int
@@ -620,7 +680,7 @@ audit_cancel(const struct dispatch *d, const struct client_info *ci)
 	json_object_object_add(rec, "repo", json_object_new_string(d->repo));
 	json_object_object_add(rec, "pid", d->lane.pid > 0 ?
 	    json_object_new_int64(d->lane.pid) : NULL);
-	return (audit_put("cancel", ci, rec));
+	return (audit_put("cancel", ci, rec, 0));
 }
 
 static const char *
@@ -680,5 +740,12 @@ audit_exit(const struct dispatch *d)
 	if (l->usage.has_pids)
 		json_object_object_add(rec, "pids_peak",
 		    json_object_new_int64((int64_t)l->usage.pids_peak));
-	return (audit_put("exit", &d->client, rec));
+	/*
+	 * What dispatch_result shows, kept here so that a later server on
+	 * this log shows the same: at most MAX_DETAIL_BYTES, chained and
+	 * synced with the rest of the record.
+	 */
+	json_object_object_add(rec, "detail", jstr(d->detail != NULL ?
+	    d->detail : "", d->detail_len));
+	return (audit_put("exit", &d->client, rec, d->finished_ms));
 }

@@ -17,6 +17,10 @@ const char	*audit_file(void);
 /* Why the last record failed: strerror, or what the operator must do. */
 const char	*audit_strerror(int);
 void	audit_close(void);
+/* For reading the log back: the descriptor, our session, liveness. */
+int	audit_fd_now(void);
+const char	*audit_session(void);
+int	audit_server_alive(pid_t);
 /*
  * The four records, each with the fields every record carries; the
  * log's schema is in this file alone.  Each is synced before it returns.

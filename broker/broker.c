@@ -23,6 +23,7 @@
 #include "broker/cgroup.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
+#include "broker/history.h"
 #include "broker/kmsg.h"
 #include "common/chan.h"
 #include "common/log.h"
@@ -76,6 +77,7 @@ static void	b_reject(uint32_t, union request *);
 static void	b_status(uint32_t, union request *);
 static void	b_result(uint32_t, union request *);
 static void	b_list(uint32_t, union request *);
+static void	b_list_log(uint32_t, union request *);
 static void	b_shutdown(uint32_t, union request *);
 static void	b_cancel(uint32_t, union request *);
 static void	b_stop(uint32_t, union request *);
@@ -101,6 +103,7 @@ static const struct request_row {
 	{ IPC_STATUS,	0, "STATUS",	dec_handle,	b_status },
 	{ IPC_RESULT,	0, "RESULT",	dec_result,	b_result },
 	{ IPC_LIST,	0, "LIST",	dec_list,	b_list },
+	{ IPC_LIST_LOG,	0, "LIST_LOG",	dec_list,	b_list_log },
 	{ IPC_CANCEL,	0, "CANCEL",	dec_handle,	b_cancel },
 	{ IPC_STOP,	0, "STOP",	dec_stop,	b_stop },
 	{ IPC_SHUTDOWN,	REQ_ONCE | REQ_LAST, "SHUTDOWN", dec_empty,
@@ -474,13 +477,42 @@ unknown_handle(uint32_t id, const char *handle)
 	send_tool_error(id, msg);
 }
 
+/*
+ * A handle this broker holds no record of: the audit log may, from an
+ * earlier server or another one sharing it.  What the log says is the
+ * answer; a dispatch of another server is not waited for.
+ */
+static void
+logged_view(uint32_t id, const char *handle, int with_result)
+{
+	struct ipc_msg	 m;
+	struct dview	 v;
+	char		*detail, err[256];
+
+	switch (history_view(handle, with_result, &v, &detail, err,
+	    sizeof err)) {
+	case 0:
+		unknown_handle(id, handle);
+		break;
+	case 1:
+		proto_view(&m, id, &v);
+		chan_send(&chan, &m);
+		free(detail);
+		break;
+	default:
+		log_warnx("history: %s", err);
+		send_tool_error(id, err);
+		break;
+	}
+}
+
 static void
 b_status(uint32_t id, union request *q)
 {
 	struct dispatch	*d;
 
 	if ((d = find_dispatch(q->handle)) == NULL)
-		unknown_handle(id, q->handle);
+		logged_view(id, q->handle, 0);
 	else
 		send_view(id, d, 0);
 }
@@ -580,7 +612,7 @@ b_result(uint32_t id, union request *q)
 	uint32_t	 wait_ms = q->result.wait_ms;
 
 	if ((d = find_dispatch(q->result.handle)) == NULL) {
-		unknown_handle(id, q->result.handle);
+		logged_view(id, q->result.handle, 1);
 		return;
 	}
 	if (d->status != DS_RUNNING || wait_ms == 0 || shutting_down) {
@@ -620,6 +652,53 @@ b_list(uint32_t id, union request *q)
 		dispatch_view(records[q->offset + i], &v[i], 0);
 	proto_list_page(&m, id, (uint32_t)nrecords, v, n);
 	chan_send(&chan, &m);
+}
+
+/* The log's dispatches, newest first; ours as this broker knows them. */
+static void
+b_list_log(uint32_t id, union request *q)
+{
+	static char		h[LIST_PAGE_RECORDS][HANDLE_BYTES + 1];
+	static struct dview	v[LIST_PAGE_RECORDS];
+	struct dispatch		*d;
+	struct ipc_msg		 m;
+	char			*detail, err[256];
+	uint32_t		 total, i;
+	int			 n;
+
+	if ((n = history_list(q->offset, h, LIST_PAGE_RECORDS, &total, err,
+	    sizeof err)) == -1) {
+		send_tool_error(id, err);
+		return;
+	}
+	for (i = 0; i < (uint32_t)n; i++) {
+		if ((d = find_dispatch(h[i])) != NULL) {
+			dispatch_view(d, &v[i], 0);
+			continue;
+		}
+		snprintf(err, sizeof err, "the audit log changed while it "
+		    "was listed; list again");
+		if (history_view(h[i], 0, &v[i], &detail, err,
+		    sizeof err) != 1) {
+			/* Listed, but its record no longer reads back. */
+			send_tool_error(id, err);
+			return;
+		}
+	}
+	proto_list_page(&m, id, total, v, (uint32_t)n);
+	chan_send(&chan, &m);
+}
+
+/* The log's index, built a step per turn of the loop from the start. */
+static struct event	 ev_index;
+
+static void
+index_step(int fd, short what, void *arg)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (!shutting_down && history_prepare() == 0)
+		evtimer_add(&ev_index, &tv);
 }
 
 static void
@@ -922,6 +1001,8 @@ broker_main(const struct broker_start *bs)
 		broker_begin_shutdown("the frontend exited at start");
 	/* And the spawner too. */
 	reap_spawner();
+	evtimer_assign(&ev_index, base, index_step, NULL);
+	index_step(-1, 0, NULL);
 	event_base_dispatch(base);
 	fatalx("broker_main: event loop ended");
 }

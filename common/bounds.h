@@ -29,7 +29,11 @@
 #define HANDLE_PREFIX		"dsp-"
 #define HANDLE_HEX_DIGITS	32
 #define HANDLE_BYTES		(4 + HANDLE_HEX_DIGITS)
-#define MAX_WAIT_SECONDS	60
+/*
+ * A dispatch_result wait and its answer stay well under the 60 s after
+ * which common clients give up on a request.
+ */
+#define MAX_WAIT_SECONDS	50
 #define MAX_CLIENT_FIELD_BYTES	256
 /* Raw arguments of a refused dispatch, as kept in the audit record. */
 #define MAX_RAW_ARGS_BYTES	4096
@@ -57,6 +61,13 @@
 #define MAX_RUNNING_LIMIT	4096
 #define DEFAULT_MAX_RUNNING	16
 #define LIST_PAGE_RECORDS	100
+/*
+ * Dispatches of the audit log read back by handle: at most this many
+ * are indexed per log file (64 bytes each in the broker), and a
+ * line longer than this is no record of ours.
+ */
+#define MAX_HISTORY_DISPATCHES	1048576
+#define MAX_HISTORY_LINE_BYTES	(1U * 1024 * 1024)
 /* RLIMIT_NPROC of a lane: processes of its user, counted by the kernel. */
 #define DEFAULT_LANE_NPROC	4096
 #define MAX_LANE_NPROC		1000000

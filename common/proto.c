@@ -24,7 +24,8 @@ const char *
 dstatus_name(uint32_t s)
 {
 	static const char *names[DS_MAX] = {
-		"running", "succeeded", "failed", "timed_out", "cancelled"
+		"running", "succeeded", "failed", "timed_out", "cancelled",
+		"lost"
 	};
 
 	return (s < DS_MAX ? names[s] : "unknown");
@@ -150,6 +151,13 @@ proto_list(struct ipc_msg *m, uint32_t id, uint32_t offset)
 {
 	ipc_init(m, IPC_LIST, id);
 	ipc_put_u32(m, offset);
+}
+
+void
+proto_list_log(struct ipc_msg *m, uint32_t id, uint32_t before)
+{
+	ipc_init(m, IPC_LIST_LOG, id);
+	ipc_put_u32(m, before);
 }
 
 int

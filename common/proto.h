@@ -26,6 +26,7 @@ enum ipc_type {
 	IPC_SHUTDOWN,		/* stdin closed: wind down and say BYE */
 	IPC_CANCEL,		/* handle: end the RESULT wait of this id now */
 	IPC_STOP,		/* client, handle: end the lane (dispatch_cancel) */
+	IPC_LIST_LOG,		/* before: the audit log's dispatches */
 	/* broker -> frontend */
 	IPC_VIEW = 64,		/* one record, optionally with its result */
 	IPC_LIST_PAGE,		/* total, count, that many views */
@@ -44,6 +45,8 @@ enum dstatus {
 	DS_FAILED,
 	DS_TIMED_OUT,
 	DS_CANCELLED,
+	/* Its server ended without recording its end: read from the log. */
+	DS_LOST,
 	DS_MAX
 };
 const char	*dstatus_name(uint32_t);
@@ -131,6 +134,8 @@ int	proto_get_handle(struct ipc_reader *, char *);
 void	proto_result(struct ipc_msg *, uint32_t, const char *, uint32_t);
 int	proto_get_result(struct ipc_reader *, char *, uint32_t *);
 void	proto_list(struct ipc_msg *, uint32_t, uint32_t);
+/* LIST_LOG has LIST's layout: one u32 (before), decoded alike. */
+void	proto_list_log(struct ipc_msg *, uint32_t, uint32_t);
 int	proto_get_list(struct ipc_reader *, uint32_t *);
 /* STOP: who asks, and the handle of the lane to end. */
 void	proto_stop(struct ipc_msg *, uint32_t, const struct client_info *,

@@ -72,6 +72,7 @@ struct pending {
 	struct rpc_ctx		 ctx;		/* holds its own references */
 	char			*error;		/* PEND_REJECT: the message */
 	uint32_t		 offset;	/* PEND_LIST: first record */
+	int			 log_scope;	/* PEND_LIST: the audit log's */
 	int			 cancelled;
 	/* Progress of a long-poll, when the caller asked for it. */
 	struct event		 progress_ev;

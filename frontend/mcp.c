@@ -56,14 +56,15 @@ static const char *level_names[] = {
 	"dispatch_unit(orguser, repo, task_description) to start one: it " \
 	"returns at once with a handle while the lane runs. Then poll " \
 	"dispatch_status(handle) for its state (running, succeeded, failed, " \
-	"timed_out, cancelled), or call dispatch_result(handle, " \
-	"wait_seconds) to wait up to 60 seconds for the end and read the " \
+	"timed_out, cancelled, lost), or call dispatch_result(handle, " \
+	"wait_seconds) to wait up to 50 seconds for the end and read the " \
 	"exit code and output; while it waits the server keeps answering, " \
 	"and it sends progress if you pass a progressToken. " \
 	"dispatch_cancel(handle) ends a running dispatch. dispatch_list() " \
-	"shows every dispatch of this session. Org-users and repos outside " \
-	"the allowlist are refused; the task description is passed to the " \
-	"lane as data, never run."
+	"shows every dispatch of this session, and with scope \"log\" " \
+	"those of earlier servers too; their handles still answer. " \
+	"Org-users and repos outside the allowlist are refused; the task " \
+	"description is passed to the lane as data, never run."
 
 static void	method_initialize(const struct rpc_ctx *, struct json_object *);
 static void	method_ping(const struct rpc_ctx *, struct json_object *);

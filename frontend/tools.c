@@ -27,7 +27,7 @@
 	"\"repo\":{\"type\":\"string\"}," \
 	"\"github\":{\"type\":\"string\"}," \
 	"\"status\":{\"type\":\"string\",\"enum\":[\"running\"," \
-	"\"succeeded\",\"failed\",\"timed_out\",\"cancelled\"]}," \
+	"\"succeeded\",\"failed\",\"timed_out\",\"cancelled\",\"lost\"]}," \
 	"\"requested_at\":{\"type\":\"string\"}"
 #define VIEW_REQUIRED \
 	"\"handle\",\"orguser\",\"repo\",\"github\",\"status\",\"requested_at\""
@@ -88,7 +88,10 @@ static struct tool {
 		"dispatch_status",
 		"Dispatch status",
 		"The current state of a dispatch: running, succeeded, failed, "
-		"timed_out or cancelled.",
+		"The current state of a dispatch: running, succeeded, failed, "
+		"timed_out, cancelled, or lost (the server that ran it ended "
+		"without recording its end). Handles of earlier servers on the "
+		"same audit log are answered from the log.",
 		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG "},"
 		"\"required\":[\"handle\"],\"additionalProperties\":false}",
 		VIEW_SCHEMA,
@@ -99,10 +102,11 @@ static struct tool {
 		"Dispatch result",
 		"The outcome of a dispatch: exit code, signal and the last "
 		"64 KiB of output. With wait_seconds, waits up to that long "
-		"(at most 60) for a running dispatch to end.",
+		"(at most 50, so that the answer comes well within a client's "
+		"60-second request timeout) for a running dispatch to end.",
 		"{\"type\":\"object\",\"properties\":{" HANDLE_ARG ","
 		"\"wait_seconds\":{\"type\":\"number\",\"minimum\":0,"
-		"\"maximum\":60,\"description\":\"Wait this long for the "
+		"\"maximum\":50,\"description\":\"Wait this long for the "
 		"dispatch to end before answering.\"}},"
 		"\"required\":[\"handle\"],\"additionalProperties\":false}",
 		"{\"type\":\"object\",\"properties\":{" VIEW_PROPS ","
@@ -123,10 +127,16 @@ static struct tool {
 		"dispatch_list",
 		"List dispatches",
 		"Every dispatch of this session, oldest first, 100 per page. "
-		"Pass next_cursor back as cursor for the next page.",
+		"With scope \"log\": every dispatch in the audit log, of this "
+		"server and of earlier ones, newest first. Pass next_cursor "
+		"back as cursor, with the same scope, for the next page.",
 		"{\"type\":\"object\",\"properties\":{"
 		"\"cursor\":{\"type\":\"string\",\"description\":\"next_cursor "
-		"from the previous page.\"}},\"additionalProperties\":false}",
+		"from the previous page.\"},"
+		"\"scope\":{\"type\":\"string\",\"enum\":[\"session\",\"log\"],"
+		"\"default\":\"session\",\"description\":\"session: this "
+		"server's dispatches, oldest first; log: the audit log's, newest "
+		"first.\"}},\"additionalProperties\":false}",
 		"{\"type\":\"object\",\"properties\":{"
 		"\"count\":{\"type\":\"integer\",\"minimum\":0},"
 		"\"total\":{\"type\":\"integer\",\"minimum\":0},"
@@ -460,7 +470,7 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 		secs = json_object_get_double(w);
 		if (!isfinite(secs) || secs < 0 || secs > MAX_WAIT_SECONDS) {
 			tool_error(ctx, "wait_seconds must be a number from 0 "
-			    "to 60");
+			    "to 50");
 			return;
 		}
 	}
@@ -473,33 +483,55 @@ t_dispatch_result(const struct rpc_ctx *ctx, struct json_object *args)
 static void
 t_dispatch_list(const struct rpc_ctx *ctx, struct json_object *args)
 {
-	static const char *const keys[] = { "cursor" };
+	static const char *const keys[] = { "cursor", "scope" };
 	struct pending	*p;
 	struct ipc_msg	 m;
-	const char	*cur;
-	char		 err[256], *end;
-	unsigned long	 off = 0;
+	const char	*cur, *scope;
+	char		 err[256], *end, kind = 'o';
+	unsigned long	 off = 0, max = MAX_RECORDS;
 	size_t		 len;
+	int		 log_scope = 0;
 
-	if (check_shape(args, keys, 1, 0, NULL, err, sizeof err) == -1) {
+	if (check_shape(args, keys, 2, 0, NULL, err, sizeof err) == -1) {
 		tool_error(ctx, err);
 		return;
 	}
+	if (args != NULL && json_object_object_get_ex(args, "scope", NULL)) {
+		scope = arg_string(args, "scope", &len);
+		if (len == 3 && strcmp(scope, "log") == 0)
+			log_scope = 1;
+		else if (len != 7 || strcmp(scope, "session") != 0) {
+			tool_error(ctx, "scope must be \"session\" or \"log\"");
+			return;
+		}
+	}
+	if (log_scope) {
+		kind = 'l';
+		max = MAX_HISTORY_DISPATCHES;
+	}
 	if (args != NULL && json_object_object_get_ex(args, "cursor", NULL)) {
 		cur = arg_string(args, "cursor", &len);
-		/* Our cursors are "o" and a decimal offset; nothing else. */
-		if (len < 2 || len > 7 || strlen(cur) != len || cur[0] != 'o' ||
+		/*
+		 * Our cursors are "o" and a decimal offset into the session,
+		 * or "l" and how many of the log's dispatches, oldest first,
+		 * the next page is the newest of; nothing else.
+		 */
+		if (len < 2 || len > 8 || strlen(cur) != len || cur[0] != kind ||
 		    cur[1] < '0' ||
 		    cur[1] > '9' || (off = strtoul(cur + 1, &end, 10),
-		    *end != '\0') || off > MAX_RECORDS) {
+		    *end != '\0') || off > max || (log_scope && off == 0)) {
 			tool_error(ctx, "invalid cursor: pass next_cursor "
-			    "from the previous page");
+			    "from the previous page, with the same scope");
 			return;
 		}
 	}
 	p = pending_new(PEND_LIST, ctx);
 	p->offset = (uint32_t)off;
-	proto_list(&m, p->reqid, (uint32_t)off);
+	p->log_scope = log_scope;
+	if (log_scope)
+		proto_list_log(&m, p->reqid, (uint32_t)off);
+	else
+		proto_list(&m, p->reqid, (uint32_t)off);
 	send_to_broker(&m);
 }
 
@@ -649,7 +681,17 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 			json_object_object_add(o, "total",
 			    json_object_new_int64(total));
 		json_object_object_add(o, "dispatches", arr);
-		if (p->offset + n < total) {
+		if (p->log_scope) {
+			/* Newest first: the next page is older. */
+			if (p->offset == 0 || p->offset > total)
+				p->offset = total;
+			if (p->offset > n) {
+				snprintf(cur, sizeof cur, "l%u",
+				    p->offset - n);
+				json_object_object_add(o, "next_cursor",
+				    json_object_new_string(cur));
+			}
+		} else if (p->offset + n < total) {
 			snprintf(cur, sizeof cur, "o%u", p->offset + n);
 			json_object_object_add(o, "next_cursor",
 			    json_object_new_string(cur));

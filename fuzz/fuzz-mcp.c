@@ -93,6 +93,7 @@ send_to_broker(struct ipc_msg *m)
 			abort();
 		break;
 	case IPC_LIST:
+	case IPC_LIST_LOG:
 		if (proto_get_list(&r, &u) == -1)
 			abort();
 		break;

@@ -147,6 +147,7 @@ send_to_broker(struct ipc_msg *m)
 		b->a = strdup(handle);
 		break;
 	case IPC_LIST:
+	case IPC_LIST_LOG:
 		assert_int_equal(proto_get_list(&r, &b->u), 0);
 		break;
 	default:
@@ -1089,11 +1090,14 @@ static void
 test_dispatch_result(void **state)
 {
 	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
-	    "\"wait_seconds\":61}"), "wait_seconds must be a number from 0 "
-	    "to 60");
+	    "\"wait_seconds\":51}"), "wait_seconds must be a number from 0 "
+	    "to 50");
+	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
+	    "\"wait_seconds\":50.001}"), "wait_seconds must be a number "
+	    "from 0 to 50");
 	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
 	    "\"wait_seconds\":-1}"), "wait_seconds must be a number from 0 "
-	    "to 60");
+	    "to 50");
 	expect_tool_error(RESULT("{\"handle\":\"" HANDLE_A "\","
 	    "\"wait_seconds\":\"5\"}"), "wait_seconds must be a number");
 	expect_tool_error(RESULT("{\"handle\":\"nope\",\"wait_seconds\":1}"),
@@ -1107,8 +1111,8 @@ test_dispatch_result(void **state)
 	assert_string_equal(bmsgs[0].a, HANDLE_A);
 	assert_int_equal(bmsgs[0].u, 1500);
 
-	send_line(RESULT("{\"handle\":\"" HANDLE_A "\",\"wait_seconds\":60}"));
-	assert_int_equal(bmsgs[0].u, 60000);
+	send_line(RESULT("{\"handle\":\"" HANDLE_A "\",\"wait_seconds\":50}"));
+	assert_int_equal(bmsgs[0].u, 50000);
 	send_line(RESULT("{\"handle\":\"" HANDLE_A "\"}"));
 	assert_int_equal(bmsgs[0].u, 0);
 }
@@ -1117,13 +1121,17 @@ static void
 test_dispatch_list(void **state)
 {
 	expect_tool_error(LIST("{\"cursor\":\"bad\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":\"o\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":\"o-1\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":\"o65537\"}"),
-	    "invalid cursor: pass next_cursor from the previous page");
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
 	expect_tool_error(LIST("{\"cursor\":5}"), "cursor must be a string");
 
 	send_line(LIST("{\"cursor\":\"o100\"}"));
@@ -1138,6 +1146,32 @@ test_dispatch_list(void **state)
 	    "\"params\":{\"name\":\"dispatch_list\"}}");
 	assert_int_equal(nbmsgs, 1);
 	assert_int_equal(bmsgs[0].u, 0);
+
+	/* The log's list: its own cursors, and only its own. */
+	expect_tool_error(LIST("{\"scope\":\"everything\"}"),
+	    "scope must be \"session\" or \"log\"");
+	expect_tool_error(LIST("{\"scope\":3}"), "scope must be a string");
+	expect_tool_error(LIST("{\"scope\":\"log\",\"cursor\":\"o5\"}"),
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
+	expect_tool_error(LIST("{\"scope\":\"log\",\"cursor\":\"l0\"}"),
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
+	expect_tool_error(LIST("{\"scope\":\"log\",\"cursor\":"
+	    "\"l1048577\"}"), "invalid cursor: pass next_cursor from the "
+	    "previous page, with the same scope");
+	expect_tool_error(LIST("{\"cursor\":\"l5\"}"),
+	    "invalid cursor: pass next_cursor from the previous page, with "
+	    "the same scope");
+	send_line(LIST("{\"scope\":\"log\",\"cursor\":\"l1048576\"}"));
+	assert_int_equal(nbmsgs, 1);
+	assert_int_equal(bmsgs[0].type, IPC_LIST_LOG);
+	assert_int_equal(bmsgs[0].u, 1048576);
+	send_line(LIST("{\"scope\":\"log\"}"));
+	assert_int_equal(bmsgs[0].type, IPC_LIST_LOG);
+	assert_int_equal(bmsgs[0].u, 0);
+	send_line(LIST("{\"scope\":\"session\"}"));
+	assert_int_equal(bmsgs[0].type, IPC_LIST);
 }
 
 int

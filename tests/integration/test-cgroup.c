@@ -282,7 +282,7 @@ test_orphans_closed(void **state)
 {
 	struct srv		*s = srv_start_init(NULL), *t;
 	struct json_object	*r;
-	char			 h1[64], h2[64], env_audit[400];
+	char			 h1[64], h2[64], env_audit[400], args[128];
 	const char		*env[] = { env_audit, NULL };
 	pid_t			 esc1, esc2, fe;
 	int			 i;
@@ -312,6 +312,13 @@ test_orphans_closed(void **state)
 	assert_int_equal(exit_record(t, s->audit, h1, "orphaned"), 1);
 	assert_int_equal(exit_record(t, s->audit, h2, "orphaned"), 1);
 	assert_non_null(strstr(srv_stderr(t), "closed as orphaned"));
+	/* Read back from the log, the dispatch is final, not lost. */
+	snprintf(args, sizeof args, "{\"handle\":\"%s\"}", h1);
+	r = srv_call(t, "dispatch_result", args);
+	assert_string_equal(jget_str(result_struct(r), "status"), "failed");
+	assert_non_null(strstr(jget_str(result_struct(r), "detail"),
+	    "orphaned"));
+	json_object_put(r);
 	/* The new server serves as usual. */
 	r = srv_request(t, "ping", NULL);
 	assert_non_null(jget(r, "result"));

@@ -670,10 +670,12 @@ test_long_poll(void **state)
 	assert_true(json_object_is_type(jget(result_struct(r),
 	    "finished_at"), json_type_null));
 	json_object_put(r);
-	snprintf(args, sizeof args, "{\"handle\":\"%s\",\"wait_seconds\":61}",
+	snprintf(args, sizeof args, "{\"handle\":\"%s\",\"wait_seconds\":51}",
 	    h);
 	r = srv_call(s, "dispatch_result", args);
 	assert_true(result_is_error(r));
+	assert_string_equal(result_text(r), "wait_seconds must be a number "
+	    "from 0 to 50");
 	json_object_put(r);
 	srv_free(s);
 }

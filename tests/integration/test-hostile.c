@@ -833,13 +833,13 @@ test_tool_arguments(void **state)
 		    "wait_seconds must be a number", 0),
 		TOOLERR("result wait_seconds negative", CALL("38",
 		    "dispatch_result", "{\"handle\":\"" ZERO_HANDLE "\","
-		    "\"wait_seconds\":-1}"), "38", "from 0 to 60", 0),
-		TOOLERR("result wait_seconds 61", CALL("39",
+		    "\"wait_seconds\":-1}"), "38", "from 0 to 50", 0),
+		TOOLERR("result wait_seconds 51", CALL("39",
 		    "dispatch_result", "{\"handle\":\"" ZERO_HANDLE "\","
-		    "\"wait_seconds\":61}"), "39", "from 0 to 60", 0),
+		    "\"wait_seconds\":51}"), "39", "from 0 to 50", 0),
 		TOOLERR("result wait_seconds 1e300", CALL("40",
 		    "dispatch_result", "{\"handle\":\"" ZERO_HANDLE "\","
-		    "\"wait_seconds\":1e300}"), "40", "from 0 to 60", 0),
+		    "\"wait_seconds\":1e300}"), "40", "from 0 to 50", 0),
 		PARSE("result wait_seconds 1e400", CALL("41",
 		    "dispatch_result", "{\"handle\":\"" ZERO_HANDLE "\","
 		    "\"wait_seconds\":1e400}")),
