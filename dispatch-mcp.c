@@ -23,6 +23,8 @@
 #include "broker/allowlist.h"
 #include "broker/audit.h"
 #include "broker/broker.h"
+#include "broker/cgroup.h"
+#include "broker/dispatch.h"
 #include "broker/kmsg.h"
 #include "common/conf.h"
 #include "common/ipc.h"
@@ -122,8 +124,27 @@ print_lane_env(const struct lane_policy *p)
 	    "DISPATCH_GITHUB\n");
 }
 
+/* Where lanes are contained, as the server would start with it. */
+static void
+print_cgroup(int cg, const char *why)
+{
+	static char	echo[ECHO_PATH_BYTES];
+
+	if (cg == 1) {
+		echo_path(echo, sizeof echo, cg_parent());
+		printf("cgroup:         %s (a cgroup per lane)\n", echo);
+		printf("controllers:    %s\n", cg_controllers()[0] != '\0' ?
+		    cg_controllers() : "none");
+	} else if (why[0] != '\0')
+		printf("cgroup:         none: %s\n", why);
+	else
+		printf("cgroup:         none (DISPATCH_CGROUP=none): lanes are "
+		    "contained by process group only\n");
+}
+
 static int
-check_config(const struct config *conf, const struct lane_policy *policy)
+check_config(const struct config *conf, const struct lane_policy *policy,
+    int cg, const char *cgwhy)
 {
 	static char		echo[ECHO_PATH_BYTES];
 	struct allowlist	al;
@@ -162,6 +183,7 @@ check_config(const struct config *conf, const struct lane_policy *policy)
 		rc = 1;
 	}
 	print_lane_env(policy);
+	print_cgroup(cg, cgwhy);
 	if (conf->drop)
 		printf("frontend user:  %s (uid %u), chrooted\n",
 		    conf->run_user, (unsigned)conf->run_uid);
@@ -179,6 +201,32 @@ check_config(const struct config *conf, const struct lane_policy *policy)
 		print_target(policy, &al.targets[i]);
 	allowlist_free(&al);
 	return (rc);
+}
+
+/*
+ * A lane a dead server left in its cgroup, now killed: its dispatch is
+ * closed with an exit record, so none stays open in the log.
+ */
+static void
+orphan_exit(const char *handle, const struct cg_usage *u)
+{
+	static struct dispatch	d;
+	static char		detail[] = "lane orphaned: its server died, and "
+	    "what was left of it was killed when the next server started";
+
+	memset(&d, 0, sizeof d);
+	strlcpy(d.handle, handle, sizeof d.handle);
+	d.finished_ms = now_ms();
+	d.detail = detail;
+	d.detail_len = sizeof detail - 1;
+	d.status = DS_FAILED;
+	d.lane.why = END_ORPHANED;
+	d.lane.usage = *u;
+	if (audit_exit(&d) == -1)
+		log_warn("audit: cannot record the exit of orphan %s", handle);
+	else
+		log_warnx("lane %s was left by a server that is gone: killed, "
+		    "its dispatch closed as orphaned", handle);
 }
 
 /* Descriptors 0-2 must exist, or the socket could land on stdout. */
@@ -254,8 +302,10 @@ main(int argc, char *argv[])
 	static struct config	conf;
 	static struct lane_policy policy;
 	struct sandbox_paths	sp;
-	char			err[MAX_REASON_BYTES];
+	char			err[MAX_REASON_BYTES], cgwhy[MAX_REASON_BYTES];
+	char			cgdir[PATH_MAX];
 	int			i, check = 0, verbose = 0, print_sb = 0, sv[2];
+	int			cg;
 	pid_t			pid;
 
 	/*
@@ -304,11 +354,28 @@ main(int argc, char *argv[])
 	}
 	sandbox_set_log(conf.sandbox_log);
 	lane_policy_init(&policy, &conf);
+	if (conf.sandbox &&
+	    (policy.tail_len = sandbox_lane_tail(policy.tail,
+	    sizeof policy.tail)) == 0)
+		fatalx("main: the lane's own filter does not fit");
 	sp.lane_program = conf.command;
 	sp.allowlist = conf.repos_path;
 	sp.audit = conf.audit_path;
+	sp.cgroup_parent = sp.cgroup_dir = NULL;
+	/* A limit that cannot be enforced, or a path that is no cgroup. */
+	if ((cg = cg_setup(&conf, check || print_sb, cgwhy,
+	    sizeof cgwhy)) == -1) {
+		fprintf(stderr, "dispatch-mcp: %s\n", cgwhy);
+		return (1);
+	}
+	if (cg == 1) {
+		sp.cgroup_parent = cg_parent();
+		snprintf(cgdir, sizeof cgdir, "%s/dispatch-LOG-PID-RANDOM",
+		    cg_parent());
+		sp.cgroup_dir = cgdir;
+	}
 	if (check)
-		return (check_config(&conf, &policy));
+		return (check_config(&conf, &policy, cg, cgwhy));
 	if (print_sb) {
 		if (!conf.sandbox)
 			printf("sandbox: NOT APPLIED in this build (sanitizers "
@@ -325,6 +392,17 @@ main(int argc, char *argv[])
 	}
 	/* The file a symbolic link led to at start is the one we write. */
 	sp.audit = audit_file();
+	if (cg == 1) {
+		/* Close what a dead server left, then take our own. */
+		cg_recover(sp.audit, orphan_exit);
+		if (cg_start(err, sizeof err) == -1) {
+			fprintf(stderr, "dispatch-mcp: %s\n", err);
+			return (1);
+		}
+		sp.cgroup_dir = cg_dir();
+		policy.cgroup = 1;
+	} else if (cgwhy[0] != '\0')
+		log_warnx("%s", cgwhy);
 	if (config_check_program(conf.command, err, sizeof err) == -1)
 		log_warnx("DISPATCH_COMMAND: %s; anyone may change what runs",
 		    err);

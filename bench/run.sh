@@ -43,6 +43,8 @@ labs=$(cd "$src/../tests/lanes" 2>/dev/null && pwd) || labs=
 unset DISPATCH_SSH_HOST DISPATCH_MAX_ITERATIONS DISPATCH_TIMEOUT \
     DISPATCH_MAX_RUNNING DISPATCH_AUDIT_LOG DISPATCH_ENV_PASS \
     DISPATCH_TASK_ARG DISPATCH_SANDBOX DISPATCH_USER DISPATCH_COMMAND \
+    DISPATCH_CGROUP DISPATCH_LANE_MEMORY_MAX DISPATCH_LANE_PIDS_MAX \
+    DISPATCH_LANE_CPU_MAX \
     DISPATCH_REPOS_JSON BENCH_STAMP BENCH_SERVER_LOG LANE_SSH_DIR \
     LANE_SSH_PORT LANE_SLURM_CONF SLURM_CONF
 
@@ -340,6 +342,19 @@ allow() {	# runs limit
 	run allow-big env DISPATCH_REPOS_JSON="$work/repos-big.json" \
 	    "$drv" allow -n "$1" -T "$2" -t big -- "$bin"
 }
+# Dispatch overhead with the default DISPATCH_CGROUP (a cgroup per lane
+# where one can be had; the meta says) and with none.
+overhead() {	# runs limit
+	meta cgroup "$("$bin" --check-config 2>/dev/null |
+	    sed -n 's/^cgroup: *//p')"
+	run overhead env BENCH_STAMP="$work/overhead/stamp" \
+	    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n "$1" -T "$2" \
+	    -a "$work/overhead/append.log" -- "$bin"
+	run overhead-nocg env BENCH_STAMP="$work/overhead/stamp" \
+	    DISPATCH_ENV_PASS=BENCH_STAMP DISPATCH_CGROUP=none "$drv" \
+	    overhead -n "$1" -T "$2" -t nocg \
+	    -a "$work/overhead/append.log" -- "$bin"
+}
 # dispatch_status for an earlier server's handle in a log of N records,
 # beside one of the server's own; the log must verify as one chain.
 history() {	# records rounds seq limit
@@ -390,9 +405,7 @@ if [ -n "$smoke" ]; then
 	    "$bin"
 	run lat-limit "$work/bin/sockpair" -r 1 -k 200 -p 2000 -s 64
 	step overhead lane-stamp
-	run overhead env BENCH_STAMP="$work/overhead/stamp" \
-	    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n 3 -T 60 \
-	    -a "$work/overhead/append.log" -- "$bin"
+	overhead 3 60
 	step scale lane-stamp
 	run scale "$drv" scale -n 1 -c 20 -k 1,16,256 -T 60 -- "$bin"
 	step busy lane-sleep
@@ -453,11 +466,10 @@ run lat-limit "$work/bin/sockpair" -r 5 -k 2000 -p 20000 -s 64
 # 4. Dispatch overhead: to the lane's first instruction and to the
 #    response; the floor, measured between the server's samples, is
 #    posix_spawn of the same lane plus one fsync of a 1 KiB append
-#    beside the audit log.
+#    beside the audit log.  The same with DISPATCH_CGROUP=none beside
+#    it: the difference is what a cgroup per lane costs.
 step overhead lane-stamp
-run overhead env BENCH_STAMP="$work/overhead/stamp" \
-    DISPATCH_ENV_PASS=BENCH_STAMP "$drv" overhead -n 40 -T 120 \
-    -a "$work/overhead/append.log" -- "$bin"
+overhead 40 120
 
 # 5. Scale: dispatches/s at 1, 16 and 256 in flight; ping with 1,000
 #    lanes running.

@@ -695,6 +695,10 @@ end_name(enum lane_end why)
 		return ("spawn_failed");
 	case END_CANCEL:
 		return ("cancel");
+	case END_OOM:
+		return ("oom");
+	case END_ORPHANED:
+		return ("orphaned");
 	default:
 		return ("exit");
 	}
@@ -726,6 +730,16 @@ audit_exit(const struct dispatch *d)
 	    json_object_new_int64((int64_t)l->err.total));
 	json_object_object_add(rec, "reason",
 	    json_object_new_string(end_name(l->why)));
+	/* What the lane's cgroup measured, where it had one. */
+	if (l->usage.has_cpu)
+		json_object_object_add(rec, "cpu_usec",
+		    json_object_new_int64((int64_t)l->usage.cpu_usec));
+	if (l->usage.has_mem)
+		json_object_object_add(rec, "memory_peak",
+		    json_object_new_int64((int64_t)l->usage.mem_peak));
+	if (l->usage.has_pids)
+		json_object_object_add(rec, "pids_peak",
+		    json_object_new_int64((int64_t)l->usage.pids_peak));
 	/*
 	 * What dispatch_result shows, kept here so that a later server on
 	 * this log shows the same: at most MAX_DETAIL_BYTES, chained and

@@ -20,6 +20,7 @@
 
 #include "broker/allowlist.h"
 #include "broker/audit.h"
+#include "broker/cgroup.h"
 #include "broker/broker.h"
 #include "broker/dispatch.h"
 #include "broker/history.h"
@@ -219,6 +220,15 @@ dispatch_view(const struct dispatch *d, struct dview *v, int with_result)
 	    mono_ms() - l->started_mono;
 	v->detail = d->detail != NULL ? d->detail : "";
 	v->detail_len = d->detail != NULL ? d->detail_len : 0;
+	if (!final)
+		return;
+	v->usage = (l->usage.has_cpu ? VIEW_CPU : 0) |
+	    (l->usage.has_mem ? VIEW_MEM : 0) |
+	    (l->usage.has_pids ? VIEW_PIDS : 0) |
+	    (l->why == END_OOM ? VIEW_OOM : 0);
+	v->cpu_usec = l->usage.cpu_usec;
+	v->mem_peak = l->usage.mem_peak;
+	v->pids_peak = l->usage.pids_peak;
 }
 
 static void
@@ -724,6 +734,7 @@ dispatch_final(struct dispatch *d)
 	d->finished_ms = now_ms();
 	if (audit_exit(d) == -1)
 		log_warn("audit: cannot record the exit of %s", d->handle);
+	lane_release(&d->lane);
 	log_info("lane %s %s (%s%d)", d->handle, dstatus_name(d->status),
 	    l->has_rc ? "exit " : "signal ", l->has_rc ? l->rc : l->sig);
 	/* Unasked: the frontend tells a client of the tasks it made. */
@@ -860,6 +871,7 @@ broker_finish(void)
 	    WEXITSTATUS(frontend_status) != 0))
 		rc = 1;
 	audit_close();
+	cg_finish();
 	log_debug("broker exiting with status %d", rc);
 	exit(rc);
 }

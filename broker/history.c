@@ -487,6 +487,21 @@ from_dispatch(struct json_object *o, struct dview *v)
  * says), and a member a writer left out (an exit written for a lane of
  * a dead server, an older record without the detail) is taken as null.
  */
+static void
+usage_from(struct json_object *o, const char *key, uint32_t bit,
+    uint64_t *out, uint32_t *usage)
+{
+	struct json_object	*j;
+	int64_t			 n;
+
+	if (json_object_object_get_ex(o, key, &j) &&
+	    json_object_is_type(j, json_type_int) &&
+	    (n = json_object_get_int64(j)) >= 0) {
+		*out = (uint64_t)n;
+		*usage |= bit;
+	}
+}
+
 static int
 from_exit(struct json_object *o, struct dview *v, char **detail)
 {
@@ -530,6 +545,13 @@ from_exit(struct json_object *o, struct dview *v, char **detail)
 		    (v->signal = (uint32_t)sig_number(sname)) == 0)
 			return (-1);
 	}
+	/* What the lane's cgroup measured, where it had one. */
+	usage_from(o, "cpu_usec", VIEW_CPU, &v->cpu_usec, &v->usage);
+	usage_from(o, "memory_peak", VIEW_MEM, &v->mem_peak, &v->usage);
+	usage_from(o, "pids_peak", VIEW_PIDS, &v->pids_peak, &v->usage);
+	if ((sname = rec_str(o, "reason", 16, NULL)) != NULL &&
+	    strcmp(sname, "oom") == 0)
+		v->usage |= VIEW_OOM;
 	d = "";
 	if (json_object_object_get_ex(o, "detail", NULL) &&
 	    (d = rec_str(o, "detail", MAX_DETAIL_BYTES, &dlen)) == NULL)

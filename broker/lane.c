@@ -9,6 +9,11 @@
  *                    grace: SIGKILL      grace: SIGKILL, reap
  *                         v                   v
  *                       KILLED --exit-->   REAPED
+ *
+ * With a cgroup, the terminate signals every process of it, the grace's
+ * kill is cgroup.kill, and no zombie is kept (no group id to pin); a
+ * leader that exits by itself has the rest of its cgroup killed at once;
+ * and DONE also waits for cgroup.events to read "populated 0".
  */
 #include "config.h"
 
@@ -136,6 +141,11 @@ lane_reaped(struct lane *l)
 	close(l->pidfd);
 	l->pidfd = -1;
 	l->state = LANE_REAPED;
+	/* What the leader leaves behind ends with it (a terminate's
+	 * grace still runs, and its kill comes when the grace ends). */
+	if (l->cg_dir != -1 && !evtimer_pending(&l->ev_kill, NULL) &&
+	    cg_populated(l->cg_ev) == 1 && cg_lane_kill(l->cg_dir) == -1)
+		log_warn("lane %s: cgroup.kill", l->name);
 	/* A grandchild may hold the pipes open forever; stop waiting. */
 	if (l->out_fd != -1 || l->err_fd != -1) {
 		tv_ms(&tv, DRAIN_GRACE_MS);
@@ -156,6 +166,11 @@ lane_exited(int fd, short what, void *arg)
 			lane_reaped(l);
 		break;
 	case LANE_STOPPING:
+		if (l->cg_dir != -1) {
+			if (lane_wait(l, 0) == 0)
+				lane_reaped(l);
+			break;
+		}
 		/* Keep the zombie: it pins the pgid until the SIGKILL. */
 		if (lane_wait(l, WNOWAIT) == 0) {
 			event_del(&l->ev_pid);
@@ -183,6 +198,13 @@ lane_kill(int fd, short what, void *arg)
 	struct lane	*l = arg;
 	int		 exited = l->state == LANE_STOPPING_EXITED;
 
+	if (l->cg_dir != -1) {
+		if (cg_lane_kill(l->cg_dir) == -1)
+			log_warn("lane %s: cgroup.kill", l->name);
+		if (l->state == LANE_STOPPING)
+			l->state = LANE_KILLED;
+		return;
+	}
 	if (killpg(l->pid, SIGKILL) == -1 && errno != ESRCH)
 		log_warn("lane %s: killpg SIGKILL", l->name);
 	l->state = LANE_KILLED;
@@ -204,7 +226,9 @@ lane_terminate(struct lane *l, enum lane_end why)
 	l->why = why;
 	l->state = LANE_STOPPING;
 	evtimer_del(&l->ev_timeout);
-	if (killpg(l->pid, SIGTERM) == -1 && errno != ESRCH)
+	if (l->cg_dir != -1)
+		cg_lane_signal(l->cg_dir, SIGTERM);
+	else if (killpg(l->pid, SIGTERM) == -1 && errno != ESRCH)
 		log_warn("lane %s: killpg SIGTERM", l->name);
 	tv_ms(&tv, KILL_GRACE_MS);
 	evtimer_add(&l->ev_kill, &tv);
@@ -215,9 +239,17 @@ lane_timeout(int fd, short what, void *arg)
 {
 	struct lane	*l = arg;
 
-	log_info("lane %s timed out after %llu ms; terminating its process "
-	    "group", l->name, (unsigned long long)l->timeout_ms);
+	log_info("lane %s timed out after %llu ms; terminating its %s",
+	    l->name, (unsigned long long)l->timeout_ms, l->cg_dir != -1 ?
+	    "cgroup" : "process group");
 	lane_terminate(l, END_TIMEOUT);
+}
+
+/* cgroup.events changed (edge-triggered: it always reads as ready). */
+static void
+lane_cg_event(int fd, short what, void *arg)
+{
+	lane_try_done(arg);
 }
 
 static void
@@ -225,6 +257,15 @@ lane_try_done(struct lane *l)
 {
 	if (l->state != LANE_REAPED || l->out_fd != -1 || l->err_fd != -1)
 		return;
+	/* Nothing of the lane may be left when its exit is recorded. */
+	if (l->cg_dir != -1) {
+		if (cg_populated(l->cg_ev) == 1)
+			return;
+		event_del(&l->ev_cg);
+		cg_lane_measure(l->cg_dir, &l->usage);
+		if (l->usage.oom && l->why == END_EXIT)
+			l->why = END_OOM;
+	}
 	evtimer_del(&l->ev_timeout);
 	evtimer_del(&l->ev_kill);
 	evtimer_del(&l->ev_drain);
@@ -257,8 +298,17 @@ lane_spawn(struct lane *l, int spawner_fd, const struct spawn_order *o,
     int with_stdin)
 {
 	int	in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-	int	fds[3], saved;
+	int	fds[4], saved, nfds = 3;
 
+	fds[3] = -1;
+	if (cg_active()) {
+		if (cg_lane_create(l->name, &l->cg_dir, &l->cg_ev) == -1) {
+			log_warn("lane %s: cannot create its cgroup", l->name);
+			return (-1);
+		}
+		fds[3] = l->cg_dir;
+		nfds = 4;
+	}
 	if ((with_stdin && pipe2(in, O_CLOEXEC) == -1) ||
 	    pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1) {
 		saved = errno;
@@ -267,7 +317,7 @@ lane_spawn(struct lane *l, int spawner_fd, const struct spawn_order *o,
 	fds[0] = with_stdin ? in[0] : STDIN_FILENO;
 	fds[1] = out[1];
 	fds[2] = err[1];
-	l->pid = spawnreq_send(spawner_fd, o, fds);
+	l->pid = spawnreq_send(spawner_fd, o, fds, (size_t)nfds);
 	saved = errno;
 	if (l->pid == -1)
 		goto fail;
@@ -283,6 +333,7 @@ fail:
 	close_pair(in);
 	close_pair(out);
 	close_pair(err);
+	lane_release(l);
 	errno = saved;
 	return (-1);
 }
@@ -309,6 +360,7 @@ lane_start(struct lane *l, struct event_base *base, int spawner_fd,
 	strlcpy(l->name, o->handle, sizeof l->name);
 	l->pid = -1;
 	l->pidfd = l->in_fd = l->out_fd = l->err_fd = -1;
+	l->cg_dir = l->cg_ev = -1;
 	l->base = base;
 	l->timeout_ms = timeout_ms;
 	l->done = done;
@@ -323,8 +375,11 @@ lane_start(struct lane *l, struct event_base *base, int spawner_fd,
 	if ((l->pidfd = pidfd_open_compat(l->pid)) == -1) {
 		/* Out of descriptors, say: do not leave it running untracked. */
 		saved = errno;
+		if (l->cg_dir != -1)
+			cg_lane_kill(l->cg_dir);
 		killpg(l->pid, SIGKILL);
 		waitpid(l->pid, NULL, 0);
+		lane_release(l);
 		close(l->out_fd);
 		close(l->err_fd);
 		if (l->in_fd != -1)
@@ -336,6 +391,11 @@ lane_start(struct lane *l, struct event_base *base, int spawner_fd,
 	event_assign(&l->ev_pid, base, l->pidfd, EV_READ | EV_PERSIST,
 	    lane_exited, l);
 	event_add(&l->ev_pid, NULL);
+	if (l->cg_ev != -1) {
+		event_assign(&l->ev_cg, base, l->cg_ev, EV_READ | EV_ET |
+		    EV_PERSIST, lane_cg_event, l);
+		event_add(&l->ev_cg, NULL);
+	}
 	lane_watch(l, &l->ev_out, l->out_fd, EV_READ, lane_read);
 	lane_watch(l, &l->ev_err, l->err_fd, EV_READ, lane_read);
 	tv_ms(&tv, timeout_ms);
@@ -365,11 +425,18 @@ lane_detail(struct lane *l, int succeeded, size_t *lenp)
 
 	buf = xmalloc(MAX_DETAIL_BYTES + 1);
 	if (l->why == END_TIMEOUT)
-		prefix = "lane timed out; its process group was terminated";
+		prefix = l->cg_dir != -1 ? "lane timed out; its cgroup was "
+		    "terminated" : "lane timed out; its process group was "
+		    "terminated";
+	else if (l->why == END_OOM)
+		prefix = "lane killed: over its memory limit "
+		    "(DISPATCH_LANE_MEMORY_MAX)";
 	else if (l->why == END_SHUTDOWN)
 		prefix = "lane terminated: the server is shutting down";
 	else if (l->why == END_CANCEL)
-		prefix = "lane cancelled; its process group was terminated";
+		prefix = l->cg_dir != -1 ? "lane cancelled; its cgroup was "
+		    "terminated" : "lane cancelled; its process group was "
+		    "terminated";
 	t = &l->out;
 	if (!succeeded && tail_detail(&l->err, buf, MAX_DETAIL_BYTES + 1) > 0)
 		t = &l->err;
@@ -394,4 +461,18 @@ lane_detail(struct lane *l, int succeeded, size_t *lenp)
 	/* Records are kept for the session: keep only what is used. */
 	*lenp = n;
 	return (xreallocarray(buf, n + 1, 1));
+}
+
+/* After the exit record: the lane's cgroup, empty, goes. */
+void
+lane_release(struct lane *l)
+{
+	if (l->cg_dir == -1)
+		return;
+	if (l->cg_ev != -1)
+		close(l->cg_ev);
+	close(l->cg_dir);
+	l->cg_dir = l->cg_ev = -1;
+	if (cg_lane_remove(l->name) == -1)
+		log_warn("lane %s: cannot remove its cgroup", l->name);
 }

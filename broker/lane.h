@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "broker/cgroup.h"
 #include "common/proto.h"
 
 /*
@@ -42,6 +43,8 @@ enum lane_end {
 	END_SHUTDOWN,		/* the server was shutting down */
 	END_SPAWN,		/* it never started */
 	END_CANCEL,		/* dispatch_cancel asked for its end */
+	END_OOM,		/* its cgroup's memory limit killed it */
+	END_ORPHANED,		/* its server died; closed at the next start */
 };
 
 struct lane;
@@ -67,6 +70,12 @@ struct lane {
 	struct event		 ev_timeout;
 	struct event		 ev_kill;	/* SIGKILL after the grace */
 	struct event		 ev_drain;	/* pipes after the exit */
+	/* Its cgroup, when lanes have one (else -1): dir, cgroup.events. */
+	int			 cg_dir;
+	int			 cg_ev;
+	int			 cg_empty;	/* cgroup.events: populated 0 */
+	struct event		 ev_cg;
+	struct cg_usage		 usage;
 	struct tailbuf		 out;
 	struct tailbuf		 err;
 	uint64_t		 timeout_ms;
@@ -89,6 +98,8 @@ int	lane_start(struct lane *, struct event_base *, int,
 	    const struct spawn_order *, const char *, size_t, uint64_t,
 	    lane_done_cb, void *);
 void	lane_terminate(struct lane *, enum lane_end);
+/* Once its exit is recorded: the lane's cgroup is removed. */
+void	lane_release(struct lane *);
 /* The detail a result shows, built from the tails; they are freed. */
 char	*lane_detail(struct lane *, int, size_t *);
 

@@ -17,11 +17,11 @@
 #include "common/log.h"
 
 static ssize_t
-send_order(int fd, const struct ipc_msg *m, const int fds[3])
+send_order(int fd, const struct ipc_msg *m, const int *fds, size_t nfds)
 {
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(3 * sizeof(int))];
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
 	} cm;
 	struct msghdr	 msg;
 	struct iovec	 iov;
@@ -39,16 +39,19 @@ send_order(int fd, const struct ipc_msg *m, const int fds[3])
 	c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(3 * sizeof(int));
-	memcpy(CMSG_DATA(c), fds, 3 * sizeof(int));
+	c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+	memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+	msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
 	do {
 		n = sendmsg(fd, &msg, MSG_NOSIGNAL);
 	} while (n == -1 && errno == EINTR);
 	return (n);
 }
 
+/* Three descriptors, and the lane's cgroup.procs as a fourth if any. */
 pid_t
-spawnreq_send(int fd, const struct spawn_order *o, const int fds[3])
+spawnreq_send(int fd, const struct spawn_order *o, const int *fds,
+    size_t nfds)
 {
 	static uint32_t		 seq;
 	struct ipc_msg		 m;
@@ -58,7 +61,7 @@ spawnreq_send(int fd, const struct spawn_order *o, const int fds[3])
 	ssize_t			 n;
 
 	proto_spawn(&m, id, o);
-	n = send_order(fd, &m, fds);
+	n = send_order(fd, &m, fds, nfds);
 	ipc_free(&m);
 	if (n != -1) {
 		do {

@@ -11,6 +11,6 @@
  * the lane's pid (the broker's own child), or -1 with errno when none
  * runs.
  */
-pid_t	spawnreq_send(int, const struct spawn_order *, const int [3]);
+pid_t	spawnreq_send(int, const struct spawn_order *, const int *, size_t);
 
 #endif

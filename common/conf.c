@@ -264,6 +264,65 @@ config_audit_path(char *out, size_t outlen, char *err, size_t errlen)
 	return (default_state_path(out, outlen, err, errlen));
 }
 
+/* A decimal of 1 to 19 digits (below 2^63), after which *endp points. */
+static int
+decimal(const char *s, const char **endp)
+{
+	size_t	n = strspn(s, "0123456789");
+
+	if (n == 0 || n > 18)
+		return (-1);
+	*endp = s + n;
+	return (0);
+}
+
+/*
+ * A lane limit, as the kernel's files take it: DISPATCH_LANE_MEMORY_MAX
+ * "max" or bytes with a K, M, G or T suffix; DISPATCH_LANE_PIDS_MAX "max"
+ * or a count; DISPATCH_LANE_CPU_MAX "QUOTA [PERIOD]" in microseconds,
+ * the quota "max" or at least 1000, the period 1000 to 1000000.
+ */
+int
+config_parse_limit(const char *name, const char *s, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	const char	*e = s, *p;
+	char		 echo[ECHO_BYTES];
+	long		 period;
+	int		 ok = 0;
+
+	if (strcmp(name, "DISPATCH_LANE_MEMORY_MAX") == 0)
+		ok = strcmp(s, "max") == 0 || (decimal(s, &e) == 0 &&
+		    (*e == '\0' || (strchr("KMGT", *e) != NULL && *e != '\0' &&
+		    e[1] == '\0')));
+	else if (strcmp(name, "DISPATCH_LANE_PIDS_MAX") == 0)
+		ok = strcmp(s, "max") == 0 || (decimal(s, &e) == 0 &&
+		    *e == '\0' && strtol(s, NULL, 10) >= 1);
+	else if (strcmp(name, "DISPATCH_LANE_CPU_MAX") == 0) {
+		if (strncmp(s, "max", 3) == 0)
+			e = s + 3;
+		else if (decimal(s, &e) == -1 || strtol(s, NULL, 10) < 1000)
+			e = NULL;
+		ok = e != NULL && *e == '\0';
+		if (e != NULL && *e == ' ') {
+			p = e + 1;
+			period = strtol(p, NULL, 10);
+			ok = decimal(p, &e) == 0 && *e == '\0' &&
+			    period >= 1000 && period <= 1000000;
+		}
+	}
+	if (!ok || strlcpy(out, s, outlen) >= outlen) {
+		echo_value(echo, sizeof echo, s, strlen(s));
+		snprintf(err, errlen, "%s must be %s, not '%s'", name,
+		    name[14] == 'M' ? "\"max\" or bytes with an optional K, "
+		    "M, G or T" : name[14] == 'P' ? "\"max\" or a count of at "
+		    "least 1" : "\"QUOTA [PERIOD]\" in microseconds (quota "
+		    "\"max\" or >= 1000, period 1000 to 1000000)", echo);
+		return (-1);
+	}
+	return (0);
+}
+
 static int
 copy_path(const char *name, const char *v, char *out, size_t outlen,
     char *err, size_t errlen)
@@ -401,6 +460,32 @@ config_load(struct config *c, char *err, size_t errlen)
 	v = getenv("DISPATCH_SYSLOG_SOCKET");
 	if (copy_path("DISPATCH_SYSLOG_SOCKET", v != NULL ? v : "/dev/log",
 	    c->syslog_socket, sizeof c->syslog_socket, err, errlen) == -1)
+		return (-1);
+
+	if ((v = getenv("DISPATCH_CGROUP")) == NULL || strcmp(v, "auto") == 0)
+		c->cgroup_mode = CGROUP_AUTO;
+	else if (strcmp(v, "none") == 0)
+		c->cgroup_mode = CGROUP_NONE;
+	else if (v[0] == '/') {
+		if (copy_path("DISPATCH_CGROUP", v, c->cgroup_path,
+		    sizeof c->cgroup_path, err, errlen) == -1)
+			return (-1);
+		c->cgroup_mode = CGROUP_PATH;
+	} else {
+		echo_value(echo, sizeof echo, v, strlen(v));
+		snprintf(err, errlen, "DISPATCH_CGROUP must be \"auto\", "
+		    "\"none\" or an absolute path, not '%s'", echo);
+		return (-1);
+	}
+	if (((v = getenv("DISPATCH_LANE_MEMORY_MAX")) != NULL &&
+	    config_parse_limit("DISPATCH_LANE_MEMORY_MAX", v, c->mem_max,
+	    sizeof c->mem_max, err, errlen) == -1) ||
+	    ((v = getenv("DISPATCH_LANE_PIDS_MAX")) != NULL &&
+	    config_parse_limit("DISPATCH_LANE_PIDS_MAX", v, c->pids_max,
+	    sizeof c->pids_max, err, errlen) == -1) ||
+	    ((v = getenv("DISPATCH_LANE_CPU_MAX")) != NULL &&
+	    config_parse_limit("DISPATCH_LANE_CPU_MAX", v, c->cpu_max,
+	    sizeof c->cpu_max, err, errlen) == -1))
 		return (-1);
 
 	v = getenv("DISPATCH_COMMAND");

@@ -32,7 +32,16 @@ struct config {
 	uid_t		 run_uid;		/* DISPATCH_USER, when root */
 	gid_t		 run_gid;
 	char		 run_user[64];
+	/* DISPATCH_CGROUP: auto, none, or the parent's path. */
+	int		 cgroup_mode;		/* CGROUP_AUTO, ... */
+	char		 cgroup_path[PATH_MAX];
+	/* Per-lane limits in cgroup v2 syntax, "" when unset. */
+	char		 mem_max[32];
+	char		 pids_max[16];
+	char		 cpu_max[32];
 };
+
+enum { CGROUP_AUTO = 0, CGROUP_NONE, CGROUP_PATH };
 
 int	config_load(struct config *, char *, size_t);
 /* Exposed for tests: each returns 0, or -1 with a message. */
@@ -43,6 +52,8 @@ int	config_parse_timeout(const char *, uint64_t *, char *, size_t);
 int	config_parse_env_pass(const char *, struct config *, char *, size_t);
 int	config_resolve_command(const char *, char *, size_t, char *, size_t);
 int	config_check_program(const char *, char *, size_t);
+int	config_parse_limit(const char *, const char *, char *, size_t,
+	    char *, size_t);
 int	config_audit_path(char *, size_t, char *, size_t);
 
 #endif

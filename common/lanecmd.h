@@ -25,6 +25,10 @@ struct lane_policy {
 	uint32_t	 max_iterations;
 	int		 task_arg;		/* task in argv, stdin /dev/null */
 	rlim_t		 nproc;			/* RLIMIT_NPROC of each lane */
+	int		 cgroup;		/* each lane born in a cgroup */
+	/* Each lane's own seccomp filter (BPF), loaded before its exec. */
+	unsigned char	 tail[512];
+	size_t		 tail_len;
 	/* "NAME=value" copied from the server's environment at start. */
 	char		*env[LANE_ENV_SNAPSHOT];
 	int		 nenv;

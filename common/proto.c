@@ -203,6 +203,10 @@ put_view(struct ipc_msg *m, const struct dview *v)
 	ipc_put_u64(m, v->finished_ms);
 	ipc_put_u64(m, v->duration_ms);
 	ipc_put_str(m, v->detail, v->detail_len);
+	ipc_put_u32(m, v->usage);
+	ipc_put_u64(m, v->cpu_usec);
+	ipc_put_u64(m, v->mem_peak);
+	ipc_put_u64(m, v->pids_peak);
 }
 
 static int
@@ -215,7 +219,11 @@ get_result_part(struct ipc_reader *r, struct dview *v)
 	    ipc_get_u32(r, &v->signal) == -1 || v->signal > 64 ||
 	    ipc_get_u64(r, &v->finished_ms) == -1 ||
 	    ipc_get_u64(r, &v->duration_ms) == -1 ||
-	    ipc_get_str(r, &v->detail, &v->detail_len, MAX_DETAIL_BYTES) == -1)
+	    ipc_get_str(r, &v->detail, &v->detail_len, MAX_DETAIL_BYTES) == -1 ||
+	    ipc_get_u32(r, &v->usage) == -1 || (v->usage & ~VIEW_USAGE_ALL) ||
+	    ipc_get_u64(r, &v->cpu_usec) == -1 ||
+	    ipc_get_u64(r, &v->mem_peak) == -1 ||
+	    ipc_get_u64(r, &v->pids_peak) == -1)
 		return (-1);
 	v->has_returncode = (int)hasrc;
 	v->returncode = (int32_t)rc;

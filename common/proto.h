@@ -93,7 +93,17 @@ struct dview {
 	uint64_t	 duration_ms;
 	const char	*detail;
 	size_t		 detail_len;
+	/* What the lane's cgroup measured: which of these it holds. */
+	uint32_t	 usage;		/* VIEW_CPU | VIEW_MEM | ... */
+	uint64_t	 cpu_usec;
+	uint64_t	 mem_peak;
+	uint64_t	 pids_peak;
 };
+#define VIEW_CPU	0x1
+#define VIEW_MEM	0x2
+#define VIEW_PIDS	0x4
+#define VIEW_OOM	0x8		/* killed by its memory limit */
+#define VIEW_USAGE_ALL	0xf
 
 /*
  * What the broker asks the spawner to start: the host is the target's

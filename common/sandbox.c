@@ -50,6 +50,8 @@ struct landlock_path_beneath_attr {
 #define LL_WRITE_FILE	(1ULL << 1)
 #define LL_READ_FILE	(1ULL << 2)
 #define LL_READ_DIR	(1ULL << 3)
+#define LL_REMOVE_DIR	(1ULL << 4)
+#define LL_MAKE_DIR	(1ULL << 7)
 #define LL_MAKE_REG	(1ULL << 8)
 #define LL_ABI1_ALL	((1ULL << 13) - 1)	/* EXECUTE .. MAKE_SYM */
 #define LL_REFER	(1ULL << 13)		/* ABI 2 */
@@ -151,6 +153,10 @@ static const struct sc_row rows[] = {
 	{ "proc", "epoll_ctl", SC_ALLOW, ANY },
 	{ "sendfd", "sendmsg", SC_ALLOW, ANY },
 	{ "sendfd", "recvmsg", SC_ALLOW, ANY },
+	/* Lanes' cgroups: made and removed beneath this server's own. */
+	{ "cgroup", "mkdirat", SC_ALLOW, ANY },
+	{ "cgroup", "unlinkat", SC_ALLOW, 2, SCMP_CMP_EQ, AT_REMOVEDIR, 0,
+	    "AT_REMOVEDIR: an empty cgroup, never a file" },
 
 	LANE_KILL("kexec_load"), LANE_KILL("kexec_file_load"),
 	LANE_KILL("init_module"), LANE_KILL("finit_module"),
@@ -178,13 +184,14 @@ static const struct sc_row rows[] = {
 	LANE_NS(CLONE_NEWIPC), LANE_NS(CLONE_NEWUSER), LANE_NS(CLONE_NEWPID),
 	LANE_NS(CLONE_NEWNET),
 	/* Its flags are in memory a filter cannot read: not there at all,
-	 * so libc falls back to clone(2). */
-	{ "lane", "clone3", SC_ENOSYS, -1, SCMP_CMP_EQ, 0, 0,
+	 * so libc falls back to clone(2).  The spawner needs it (a lane is
+	 * born in its cgroup), so each lane loads this before its exec. */
+	{ "tail", "clone3", SC_ENOSYS, -1, SCMP_CMP_EQ, 0, 0,
 	    "flags out of the filter's sight; libc falls back to clone" },
 };
 #define NROWS	(sizeof rows / sizeof rows[0])
 static const char *const promise_words[] = {
-	"stdio", "rpath", "wpath", "proc", "sendfd", NULL
+	"stdio", "rpath", "wpath", "proc", "sendfd", "cgroup", NULL
 };
 
 static uint32_t
@@ -287,7 +294,7 @@ pledge_ctx(const char *words, int *count)
 }
 
 static scmp_filter_ctx
-lane_ctx(int *count)
+set_ctx(const char *set, int *count)
 {
 	scmp_filter_ctx	ctx;
 	size_t		i;
@@ -295,13 +302,49 @@ lane_ctx(int *count)
 	*count = 0;
 	ctx = new_ctx(SCMP_ACT_ALLOW);
 	for (i = 0; i < NROWS; i++) {
-		if (strcmp(rows[i].set, "lane") == 0)
+		if (strcmp(rows[i].set, set) == 0)
 			add_row(ctx, &rows[i], count);
 	}
 	return (ctx);
 }
 
+static scmp_filter_ctx
+lane_ctx(int *count)
+{
+	return (set_ctx("lane", count));
+}
+
+/*
+ * The filter each lane loads itself before its exec, as BPF: the
+ * spawner holds it and runs no libseccomp.  Returns its length in
+ * bytes, 0 if it does not fit.
+ */
+size_t
+sandbox_lane_tail(void *buf, size_t len)
+{
+	scmp_filter_ctx	ctx;
+	ssize_t		n;
+	int		fd, count;
+
+	ctx = set_ctx("tail", &count);
+	if ((fd = memfd_create("bpf", MFD_CLOEXEC)) == -1)
+		fatal("sandbox: memfd_create");
+	if (seccomp_export_bpf(ctx, fd) != 0 || lseek(fd, 0, SEEK_SET) != 0 ||
+	    (n = read(fd, buf, len)) <= 0 || (size_t)n == len)
+		n = 0;
+	close(fd);
+	seccomp_release(ctx);
+	return ((size_t)n);
+}
+
 #define BROKER_PROMISES		"stdio rpath wpath proc sendfd"
+#define BROKER_CG_PROMISES	BROKER_PROMISES " cgroup"
+
+static const char *
+broker_promises(const struct sandbox_paths *sp)
+{
+	return (sp->cgroup_dir != NULL ? BROKER_CG_PROMISES : BROKER_PROMISES);
+}
 #define FRONTEND_PROMISES	"stdio"
 
 static void
@@ -438,6 +481,12 @@ plan_broker(struct ll_plan *p, const struct sandbox_paths *sp, int abi)
 	/* The audit log is reopened after rotation. */
 	plan_add_dir_of(p, sp->audit, LL_READ_FILE | LL_WRITE_FILE |
 	    LL_MAKE_REG | LL_TRUNCATE);
+	/* Lanes' cgroups beneath our directory; it is removed at exit. */
+	if (sp->cgroup_dir != NULL) {
+		plan_add(p, sp->cgroup_dir, LL_READ_FILE | LL_WRITE_FILE |
+		    LL_READ_DIR | LL_MAKE_DIR | LL_REMOVE_DIR);
+		plan_add(p, sp->cgroup_parent, LL_REMOVE_DIR);
+	}
 }
 
 /* The rights a rule may carry: a rule on a file only file rights. */
@@ -669,9 +718,9 @@ sandbox_broker(const struct sandbox_paths *sp)
 
 	plan_broker(&plan, sp, abi);
 	ll_apply(&plan, abi);
-	load(pledge_ctx(BROKER_PROMISES, &count), "broker");
+	load(pledge_ctx(broker_promises(sp), &count), "broker");
 	log_debug("sandboxed: seccomp \"%s\" (%d rules), landlock ABI %d",
-	    BROKER_PROMISES, count, abi);
+	    broker_promises(sp), count, abi);
 }
 
 /*
@@ -788,11 +837,17 @@ sandbox_print(FILE *f, const struct sandbox_paths *sp, uid_t uid, gid_t gid,
 	ctx = lane_ctx(&count);
 	print_filter(f, "lane", "lane", ctx, count);
 
-	fprintf(f, "\nprocess broker (audit, allowlist, lanes; promises \"%s\")"
-	    "\n", BROKER_PROMISES);
+	fprintf(f, "\nlayer lane's own (each lane loads it before its exec; "
+	    "the spawner keeps clone3)\n");
+	ctx = set_ctx("tail", &count);
+	print_filter(f, "lane's own", "tail", ctx, count);
+
+	fprintf(f, "\nprocess broker (audit, allowlist, lanes%s; promises "
+	    "\"%s\")\n", sp->cgroup_dir != NULL ? ", lanes' cgroups" : "",
+	    broker_promises(sp));
 	fprintf(f, "  identity: unchanged (uid %u)\n", (unsigned)getuid());
 	plan_broker(&plan, sp, abi);
 	ll_print(f, &plan, abi);
-	ctx = pledge_ctx(BROKER_PROMISES, &count);
-	print_filter(f, "broker", BROKER_PROMISES, ctx, count);
+	ctx = pledge_ctx(broker_promises(sp), &count);
+	print_filter(f, "broker", broker_promises(sp), ctx, count);
 }

@@ -23,6 +23,9 @@ struct sandbox_paths {
 	const char	*lane_program;
 	const char	*allowlist;
 	const char	*audit;
+	/* With cgroups: the parent and this server's directory in it. */
+	const char	*cgroup_parent;
+	const char	*cgroup_dir;
 };
 
 /* DISPATCH_SANDBOX=log: log violations instead of killing. */
@@ -32,6 +35,8 @@ int	sandbox_landlock_abi(void);
 void	sandbox_frontend(void);
 void	sandbox_lane_layer(const struct sandbox_paths *);
 void	sandbox_broker(const struct sandbox_paths *);
+/* The lane's own filter, as BPF for the spawner to load in each lane. */
+size_t	sandbox_lane_tail(void *, size_t);
 /* Privilege drop for a frontend started as root. */
 void	sandbox_drop_privileges(uid_t, gid_t);
 

@@ -51,8 +51,7 @@ static const struct {
 	{ "succeeded", "completed", "completed",
 	    "The lane exited with status 0." },
 	{ "failed", "failed", "completed",
-	    "The lane failed: it exited non-zero, was killed by a signal, "
-	    "or did not start." },
+	    "The lane failed; the result's detail says why." },
 	{ "timed_out", "failed", "completed",
 	    "The lane ran past its timeout and was stopped." },
 	{ "lost", "failed", "completed",
@@ -161,7 +160,7 @@ task_json(const struct rpc_ctx *ctx, const struct dview *v)
 	    (t = rec_find(v->handle)) != NULL && t->finished_ms != 0)
 		updated = t->finished_ms;
 	strlcpy(msg, task_states[st].message, sizeof msg);
-	/* With the result, a failure says which. */
+	/* With the result, a failure with an exit or a signal says which. */
 	if (v->with_result && strcmp(dstatus_name(v->status), "failed") == 0) {
 		sig = v->signal != 0 ? signal_name((int)v->signal) : NULL;
 		if (v->has_returncode)
@@ -170,9 +169,6 @@ task_json(const struct rpc_ctx *ctx, const struct dview *v)
 		else if (sig != NULL)
 			snprintf(msg, sizeof msg, "The lane failed: it was "
 			    "killed by %s.", sig);
-		else
-			strlcpy(msg, "The lane failed: it did not start.",
-			    sizeof msg);
 	}
 	json_object_object_add(o, "taskId", json_object_new_string(v->handle));
 	json_object_object_add(o, "status", json_object_new_string(

@@ -114,7 +114,11 @@ static struct tool {
 		"\"signal\":{\"type\":[\"string\",\"null\"]},"
 		"\"detail\":{\"type\":\"string\"},"
 		"\"finished_at\":{\"type\":[\"string\",\"null\"]},"
-		"\"duration_ms\":{\"type\":\"integer\",\"minimum\":0}},"
+		"\"duration_ms\":{\"type\":\"integer\",\"minimum\":0},"
+		"\"cpu_usec\":{\"type\":\"integer\",\"minimum\":0},"
+		"\"memory_peak\":{\"type\":\"integer\",\"minimum\":0},"
+		"\"pids_peak\":{\"type\":\"integer\",\"minimum\":0},"
+		"\"reason\":{\"type\":\"string\",\"enum\":[\"oom\"]}},"
 		"\"required\":[" VIEW_REQUIRED ",\"returncode\",\"signal\","
 		"\"detail\",\"finished_at\",\"duration_ms\"]}",
 		HINTS_QUERY, t_dispatch_result, NULL, NULL
@@ -657,6 +661,19 @@ view_json(const struct dview *v)
 		json_object_object_add(o, "finished_at", NULL);
 	json_object_object_add(o, "duration_ms",
 	    json_object_new_int64((int64_t)v->duration_ms));
+	/* The lane's cgroup's measures, where it had one. */
+	if (v->usage & VIEW_CPU)
+		json_object_object_add(o, "cpu_usec",
+		    json_object_new_int64((int64_t)v->cpu_usec));
+	if (v->usage & VIEW_MEM)
+		json_object_object_add(o, "memory_peak",
+		    json_object_new_int64((int64_t)v->mem_peak));
+	if (v->usage & VIEW_PIDS)
+		json_object_object_add(o, "pids_peak",
+		    json_object_new_int64((int64_t)v->pids_peak));
+	if (v->usage & VIEW_OOM)
+		json_object_object_add(o, "reason",
+		    json_object_new_string("oom"));
 	return (o);
 }
 

@@ -10,6 +10,8 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 #include <errno.h>
@@ -25,18 +27,24 @@
 
 /* The socket is always this descriptor in the spawner. */
 #define SPAWNER_FD	3
+#define CGROUP2_MAGIC	0x63677270
 
-/* One datagram with exactly three descriptors, and nothing else. */
+/*
+ * One datagram with exactly three descriptors (four with cgroups: the
+ * lane's cgroup), and nothing else.
+ */
 static ssize_t
-recv_order(int fd, uint8_t *buf, size_t len, int fds[3])
+recv_order(int fd, uint8_t *buf, size_t len, int fds[4], size_t want)
 {
 	union {
 		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(4 * sizeof(int))];
+		char		buf[CMSG_SPACE(5 * sizeof(int))];
 	} cm;
 	struct msghdr	 msg;
 	struct iovec	 iov;
 	struct cmsghdr	*c;
+	struct statfs	 sf;
+	struct stat	 st;
 	ssize_t		 n;
 	size_t		 nfds = 0;
 
@@ -61,11 +69,17 @@ recv_order(int fd, uint8_t *buf, size_t len, int fds[3])
 			fatalx("spawner: an order with unexpected ancillary "
 			    "data");
 		nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		if (nfds == 3)
-			memcpy(fds, CMSG_DATA(c), sizeof(int) * 3);
+		if (nfds == want)
+			memcpy(fds, CMSG_DATA(c), sizeof(int) * want);
 	}
-	if (nfds != 3)
-		fatalx("spawner: an order with %zu descriptors, not 3", nfds);
+	if (nfds != want)
+		fatalx("spawner: an order with %zu descriptors, not %zu", nfds,
+		    want);
+	/* What the lane is born into must be a cgroup. */
+	if (want == 4 && (fstatfs(fds[3], &sf) == -1 ||
+	    sf.f_type != CGROUP2_MAGIC || fstat(fds[3], &st) == -1 ||
+	    !S_ISDIR(st.st_mode)))
+		fatalx("spawner: the fourth descriptor is not a cgroup");
 	return (n);
 }
 
@@ -111,7 +125,7 @@ spawner_main(const struct lane_policy *p, pid_t broker)
 	struct ipc_reader	r;
 	ssize_t			n;
 	pid_t			pid;
-	int			fds[3], err, i;
+	int			fds[4], err, i, nfds = p->cgroup ? 4 : 3;
 
 	log_init("spawner", log_verbose());
 	/* The broker decides when we stop; a group's ^C or HUP is its. */
@@ -121,9 +135,10 @@ spawner_main(const struct lane_policy *p, pid_t broker)
 	/* If the broker goes, so do we (checked: it may have gone). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != broker)
 		_exit(1);
-	lane_exec_init();
+	lane_exec_init(p);
 	for (;;) {
-		if ((n = recv_order(SPAWNER_FD, buf, sizeof buf, fds)) <= 0)
+		if ((n = recv_order(SPAWNER_FD, buf, sizeof buf, fds,
+		    (size_t)nfds)) <= 0)
 			_exit(0);
 		if (ipc_open(&r, buf, (size_t)n) == -1 ||
 		    r.type != IPC_SPAWN || proto_get_spawn(&r, &o) == -1)
@@ -131,7 +146,7 @@ spawner_main(const struct lane_policy *p, pid_t broker)
 		check_task_order(p, &o);
 		lane_cmd_build(&cmd, p, &o);
 		pid = lane_exec(p, &cmd, fds, broker, &err);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < nfds; i++)
 			close(fds[i]);
 		reply(SPAWNER_FD, r.id, pid, err);
 	}

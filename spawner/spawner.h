@@ -14,8 +14,8 @@
 pid_t	spawner_start(const struct lane_policy *, int *);
 
 /* exec.c, in the spawner: start one lane as the caller's parent's child. */
-void	lane_exec_init(void);
+void	lane_exec_init(const struct lane_policy *);
 pid_t	lane_exec(const struct lane_policy *, const struct lane_cmd *,
-	    const int [3], pid_t, int *);
+	    const int *, pid_t, int *);
 
 #endif

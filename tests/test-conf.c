@@ -23,6 +23,8 @@ static const char *const dispatch_vars[] = {
 	"DISPATCH_REPOS_JSON", "DISPATCH_SSH_HOST", "DISPATCH_MAX_ITERATIONS",
 	"DISPATCH_TIMEOUT", "DISPATCH_MAX_RUNNING", "DISPATCH_TASK_ARG",
 	"DISPATCH_ENV_PASS", "DISPATCH_AUDIT_LOG", "DISPATCH_COMMAND",
+	"DISPATCH_CGROUP", "DISPATCH_LANE_MEMORY_MAX", "DISPATCH_LANE_PIDS_MAX",
+	"DISPATCH_LANE_CPU_MAX",
 };
 
 /* A scratch directory with an executable, a plain file and a link. */
@@ -184,6 +186,55 @@ test_uint_bad(void **state)
 	/* Past UINT32_MAX with a 64-bit intermediate. */
 	assert_int_equal(config_parse_uint("X", "4294967296", 0, UINT32_MAX,
 	    &v, err, sizeof err), -1);
+}
+
+static void
+test_limits(void **state)
+{
+	static const struct {
+		const char	*var;
+		const char	*v;
+		int		 ok;
+	} cases[] = {
+		{ "DISPATCH_LANE_MEMORY_MAX", "max", 1 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "67108864", 1 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "64M", 1 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "2G", 1 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "64m", 0 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "64MB", 0 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "-1", 0 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "", 0 },
+		{ "DISPATCH_LANE_MEMORY_MAX", " 64M", 0 },
+		{ "DISPATCH_LANE_MEMORY_MAX", "9999999999999999999", 0 },
+		{ "DISPATCH_LANE_PIDS_MAX", "max", 1 },
+		{ "DISPATCH_LANE_PIDS_MAX", "64", 1 },
+		{ "DISPATCH_LANE_PIDS_MAX", "0", 0 },
+		{ "DISPATCH_LANE_PIDS_MAX", "64K", 0 },
+		{ "DISPATCH_LANE_PIDS_MAX", "maxx", 0 },
+		{ "DISPATCH_LANE_CPU_MAX", "max", 1 },
+		{ "DISPATCH_LANE_CPU_MAX", "50000", 1 },
+		{ "DISPATCH_LANE_CPU_MAX", "50000 100000", 1 },
+		{ "DISPATCH_LANE_CPU_MAX", "max 100000", 1 },
+		{ "DISPATCH_LANE_CPU_MAX", "999", 0 },
+		{ "DISPATCH_LANE_CPU_MAX", "50000 999", 0 },
+		{ "DISPATCH_LANE_CPU_MAX", "50000 1000001", 0 },
+		{ "DISPATCH_LANE_CPU_MAX", "50000  100000", 0 },
+		{ "DISPATCH_LANE_CPU_MAX", "50000 100000 1", 0 },
+		{ "DISPATCH_LANE_CPU_MAX", "50%", 0 },
+	};
+	char	out[32], err[512];
+	size_t	i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		err[0] = '\0';
+		if (config_parse_limit(cases[i].var, cases[i].v, out,
+		    sizeof out, err, sizeof err) != (cases[i].ok ? 0 : -1))
+			fail_msg("%s='%s': %s", cases[i].var, cases[i].v, err);
+		if (cases[i].ok)
+			assert_string_equal(out, cases[i].v);
+		else
+			assert_non_null(strstr(err, cases[i].var));
+	}
 }
 
 static void
@@ -477,6 +528,37 @@ env_reset(void)
 }
 
 static void
+test_load_cgroup(void **state)
+{
+	struct config	c;
+	char		err[512];
+
+	env_reset();
+	assert_int_equal(config_load(&c, err, sizeof err), 0);
+	assert_int_equal(c.cgroup_mode, CGROUP_AUTO);
+	assert_string_equal(c.mem_max, "");
+	setenv("DISPATCH_CGROUP", "none", 1);
+	assert_int_equal(config_load(&c, err, sizeof err), 0);
+	assert_int_equal(c.cgroup_mode, CGROUP_NONE);
+	setenv("DISPATCH_CGROUP", "/sys/fs/cgroup/x", 1);
+	setenv("DISPATCH_LANE_PIDS_MAX", "128", 1);
+	assert_int_equal(config_load(&c, err, sizeof err), 0);
+	assert_int_equal(c.cgroup_mode, CGROUP_PATH);
+	assert_string_equal(c.cgroup_path, "/sys/fs/cgroup/x");
+	assert_string_equal(c.pids_max, "128");
+	setenv("DISPATCH_CGROUP", "relative/path", 1);
+	assert_int_equal(config_load(&c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "DISPATCH_CGROUP must be"));
+	setenv("DISPATCH_CGROUP", "", 1);
+	assert_int_equal(config_load(&c, err, sizeof err), -1);
+	unsetenv("DISPATCH_CGROUP");
+	setenv("DISPATCH_LANE_MEMORY_MAX", "lots", 1);
+	assert_int_equal(config_load(&c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "DISPATCH_LANE_MEMORY_MAX must be"));
+	env_reset();
+}
+
+static void
 test_load_defaults(void **state)
 {
 	struct config	c;
@@ -645,6 +727,7 @@ main(void)
 		cmocka_unit_test(test_host_length),
 		cmocka_unit_test(test_uint),
 		cmocka_unit_test(test_uint_bad),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_timeout),
 		cmocka_unit_test(test_timeout_bad),
 		cmocka_unit_test(test_timeout_exponent),
@@ -658,6 +741,7 @@ main(void)
 		cmocka_unit_test(test_resolve_not_executable),
 		cmocka_unit_test(test_resolve_relative_path_entries),
 		cmocka_unit_test(test_load_defaults),
+		cmocka_unit_test(test_load_cgroup),
 		cmocka_unit_test(test_load_all_set),
 		cmocka_unit_test(test_load_bad_values),
 		cmocka_unit_test(test_load_long_paths),

@@ -1121,6 +1121,10 @@ sample_result(struct dview *v, const char *detail)
 	v->duration_ms = 5877;
 	v->detail = detail;
 	v->detail_len = strlen(detail);
+	v->usage = VIEW_CPU | VIEW_MEM | VIEW_OOM;
+	v->cpu_usec = 123456;
+	v->mem_peak = 67108864;
+	v->pids_peak = 0;
 }
 
 static void
@@ -1159,7 +1163,17 @@ test_view_roundtrip(void **state)
 	assert_true(out.duration_ms == 5877);
 	assert_int_equal(out.detail_len, sizeof detail - 1);
 	assert_memory_equal(out.detail, detail, out.detail_len);
+	assert_int_equal(out.usage, VIEW_CPU | VIEW_MEM | VIEW_OOM);
+	assert_true(out.cpu_usec == 123456);
+	assert_true(out.mem_peak == 67108864);
 	check_exact(&m, re_view);
+	ipc_free(&m);
+
+	/* Usage flags the layout does not know are refused. */
+	v.usage = VIEW_USAGE_ALL + 1;
+	proto_view(&m, 6, &v);
+	open_msg(&r, &m, IPC_VIEW, 6);
+	assert_int_equal(proto_get_view(&r, &out), -1);
 	ipc_free(&m);
 
 	/* Extremes: a github without owner, a running result, INT32_MIN. */

@@ -398,7 +398,7 @@ spawn(struct spawner_run *s, const struct spawn_order *o, int with_stdin,
 	fds[0] = with_stdin ? in[0] : open("/dev/null", O_RDONLY | O_CLOEXEC);
 	fds[1] = out[1];
 	fds[2] = err[1];
-	io->pid = spawnreq_send(s->fd, o, fds);
+	io->pid = spawnreq_send(s->fd, o, fds, 3);
 	e = errno;
 	close(fds[0]);
 	close(out[1]);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -417,6 +418,89 @@ kill_lanes(struct srv *s)
 	closedir(d);
 }
 
+/* The tag a server puts in its cgroup directory's name: its log's. */
+static void
+log_tag(const char *audit, char *tag, size_t len)
+{
+	char		 real[PATH_MAX];
+	const char	*p = realpath(audit, real) != NULL ? real : audit;
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	for (; *p != '\0'; p++) {
+		h ^= (unsigned char)*p;
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(tag, len, "%016llx", (unsigned long long)h);
+}
+
+int
+write_cg(const char *dir, const char *file, const char *v)
+{
+	char	path[PATH_MAX];
+	int	fd, rv;
+
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
+		return (-1);
+	rv = write(fd, v, strlen(v)) == (ssize_t)strlen(v) ? 0 : -1;
+	close(fd);
+	return (rv);
+}
+
+int
+cg_populated_path(const char *dir)
+{
+	char	path[PATH_MAX], *buf, *p;
+	int	rv = -1;
+
+	snprintf(path, sizeof path, "%s/cgroup.events", dir);
+	if ((buf = read_file(path, NULL)) == NULL)
+		return (-1);
+	if ((p = strstr(buf, "populated ")) != NULL)
+		rv = p[10] == '1';
+	free(buf);
+	return (rv);
+}
+
+/*
+ * What a server killed on purpose left beneath a cgroup parent: every
+ * lane killed and every directory removed, so no test leaves cgroups.
+ */
+void
+cg_sweep(const char *parent, const char *audit)
+{
+	char		 tag[17], prefix[64], dir[PATH_MAX], lane[PATH_MAX + 300];
+	DIR		*d, *sd;
+	struct dirent	*e, *le;
+	int		 i;
+
+	log_tag(audit, tag, sizeof tag);
+	snprintf(prefix, sizeof prefix, "dispatch-%s-", tag);
+	if ((d = opendir(parent)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(dir, sizeof dir, "%s/%s", parent, e->d_name);
+		if ((sd = opendir(dir)) != NULL) {
+			while ((le = readdir(sd)) != NULL) {
+				if (strncmp(le->d_name, "dsp-", 4) != 0)
+					continue;
+				snprintf(lane, sizeof lane, "%s/%s", dir,
+				    le->d_name);
+				write_cg(lane, "cgroup.kill", "1");
+				for (i = 0; i < 200 &&
+				    cg_populated_path(lane) == 1; i++)
+					sleep_ms(10);
+				rmdir(lane);
+			}
+			closedir(sd);
+		}
+		rmdir(dir);
+	}
+	closedir(d);
+}
+
 /*
  * A sanitizer build reports at exit: a leak, a bad access or undefined
  * behaviour in a server makes its test fail here, whatever it asserted.
@@ -447,6 +531,8 @@ srv_free(struct srv *s)
 	}
 	check_sanitizers(s);
 	kill_lanes(s);
+	cg_sweep(CG_AUTO_PARENT, s->audit);
+	cg_sweep(CG_AUTO_PARENT_V2, s->audit);
 	if (s->in != -1)
 		close(s->in);
 	close(s->out);

@@ -77,6 +77,14 @@ struct json_object *wait_final(struct srv *, const char *, int);
 const char	*dispatch_ok(struct srv *, const char *, const char *,
 		    const char *);
 int		 pid_alive(pid_t);
+
+/* cgroup v2: the parents DISPATCH_CGROUP=auto takes when run as root. */
+#define CG_AUTO_PARENT		"/sys/fs/cgroup/unified/dispatch-mcp"
+#define CG_AUTO_PARENT_V2	"/sys/fs/cgroup/dispatch-mcp"
+/* Kill and remove what servers of that audit log left beneath parent. */
+void		 cg_sweep(const char *, const char *);
+int		 cg_populated_path(const char *);
+int		 write_cg(const char *, const char *, const char *);
 long		 rss_kib(pid_t);
 void		 sleep_ms(int);
 
