@@ -276,17 +276,28 @@ test_daemon_setsid(void **state)
 	srv_free(s);
 }
 
-/* Broker SIGKILLed: the next server on its log and parent closes it. */
+/*
+ * Broker SIGKILLed: the next server on its log and parent closes it.
+ * The parent is the test's own, so that no server of another test,
+ * started meanwhile on the shared default parent, closes them first.
+ */
 static void
 test_orphans_closed(void **state)
 {
-	struct srv		*s = srv_start_init(NULL), *t;
+	struct srv		*s, *t;
 	struct json_object	*r;
 	char			 h1[64], h2[64], env_audit[400], args[128];
-	const char		*env[] = { env_audit, NULL };
+	char			 dir[PATH_MAX], env_cg[PATH_MAX + 32];
+	const char		*env1[] = { env_cg, NULL };
+	const char		*env[] = { env_audit, env_cg, NULL };
 	pid_t			 esc1, esc2, fe;
 	int			 i;
 
+	snprintf(dir, sizeof dir, "%s/dispatch-orphans-%ld", mnt,
+	    (long)getpid());
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(env_cg, sizeof env_cg, "DISPATCH_CGROUP=%s", dir);
+	s = srv_start_init(env1);
 	snprintf(h1, sizeof h1, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "escape"));
 	snprintf(h2, sizeof h2, "%s", dispatch_ok(s, "reid-max", "reid",
@@ -325,8 +336,10 @@ test_orphans_closed(void **state)
 	json_object_put(r);
 	srv_close(t, 5000);
 	verify_clean(s->audit);
+	cg_sweep(dir, s->audit);
 	srv_free(t);
 	srv_free(s);
+	rmdir(dir);
 }
 
 /* A live server's lanes are its own: a second server leaves them. */
