@@ -729,6 +729,7 @@ static void
 dispatch_final(struct dispatch *d)
 {
 	const struct lane	*l = &d->lane;
+	struct ipc_msg		 m;
 
 	d->finished_ms = now_ms();
 	if (audit_exit(d) == -1)
@@ -736,6 +737,9 @@ dispatch_final(struct dispatch *d)
 	lane_release(&d->lane);
 	log_info("lane %s %s (%s%d)", d->handle, dstatus_name(d->status),
 	    l->has_rc ? "exit " : "signal ", l->has_rc ? l->rc : l->sig);
+	/* Unasked: the frontend tells a client of the tasks it made. */
+	proto_final(&m, d->handle, d->status, d->finished_ms);
+	chan_send(&chan, &m);
 	waiters_flush(d);
 	nrunning--;
 	broker_maybe_done();

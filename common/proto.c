@@ -299,6 +299,27 @@ proto_get_list_page(struct ipc_reader *r, uint32_t *total, struct dview *v,
 	return (ipc_end(r));
 }
 
+/* A dispatch became final: it never leaves that status again. */
+void
+proto_final(struct ipc_msg *m, const char *handle, uint32_t status,
+    uint64_t finished_ms)
+{
+	proto_handle(m, IPC_FINAL, 0, handle);
+	ipc_put_u32(m, status);
+	ipc_put_u64(m, finished_ms);
+}
+
+int
+proto_get_final(struct ipc_reader *r, char *handle, uint32_t *status,
+    uint64_t *finished_ms)
+{
+	if (r->id != 0 || get_handle(r, handle) == -1 ||
+	    ipc_get_u32(r, status) == -1 || *status == DS_RUNNING ||
+	    *status >= DS_MAX || ipc_get_u64(r, finished_ms) == -1)
+		return (-1);
+	return (ipc_end(r));
+}
+
 void
 proto_tool_error(struct ipc_msg *m, uint32_t id, const char *msg)
 {

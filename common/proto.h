@@ -14,7 +14,8 @@
  * every field, checks the syntax of handles and names, and ends with
  * ipc_end(), so a message with a byte too many or too few is refused.
  * Every frontend request carries a request id that the broker echoes in
- * exactly one reply; SHUTDOWN and BYE use id 0.
+ * exactly one reply; SHUTDOWN and BYE use id 0, and so does FINAL, which
+ * the broker sends unasked when a dispatch of the session ends.
  */
 enum ipc_type {
 	/* frontend -> broker */
@@ -33,6 +34,7 @@ enum ipc_type {
 	IPC_TOOL_ERROR,		/* a message the caller can act on */
 	IPC_ACK,		/* a REJECT is on disk */
 	IPC_BYE,		/* every lane is accounted for */
+	IPC_FINAL,		/* handle, status, finished_ms: now final */
 	/* broker -> spawner, with the lane's stdin, stdout and stderr */
 	IPC_SPAWN = 128,	/* handle, orguser, repo, github, host, task */
 	/* spawner -> broker */
@@ -149,6 +151,8 @@ void	proto_list_page(struct ipc_msg *, uint32_t, uint32_t,
 int	proto_get_list_page(struct ipc_reader *, uint32_t *, struct dview *,
 	    uint32_t *);
 void	proto_tool_error(struct ipc_msg *, uint32_t, const char *);
+void	proto_final(struct ipc_msg *, const char *, uint32_t, uint64_t);
+int	proto_get_final(struct ipc_reader *, char *, uint32_t *, uint64_t *);
 int	proto_get_tool_error(struct ipc_reader *, const char **, size_t *);
 
 void	proto_spawn(struct ipc_msg *, uint32_t, const struct spawn_order *);

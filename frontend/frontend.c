@@ -167,6 +167,22 @@ pending_progress(struct pending *p, uint32_t wait_ms, const char *handle)
 	p->progress_on = 1;
 }
 
+/* The same request asks again: a new id, the same place. */
+void
+pending_renew(struct pending *p)
+{
+	p->reqid = next_reqid++;
+	if (next_reqid == 0)
+		next_reqid = 1;
+}
+
+/* SHUTDOWN is sent: nothing more may go to the broker. */
+int
+frontend_stopping(void)
+{
+	return (shutdown_sent);
+}
+
 void
 send_to_broker(struct ipc_msg *m)
 {
@@ -259,16 +275,24 @@ on_broker_msg(struct chan *c, struct ipc_reader *r, void *arg)
 		}
 		frontend_exit(0);
 	}
+	if (r->type == IPC_FINAL) {
+		tasks_final(r);
+		return;
+	}
 	TAILQ_FOREACH(p, &pendings, entry) {
 		if (p->reqid == r->id)
 			break;
 	}
 	if (p == NULL)
 		fatalx("frontend: broker answered unknown request %u", r->id);
-	if (!p->cancelled)
-		tools_reply(p, r);
-	else
+	if (p->cancelled)
 		batch_skip(p->ctx.batch);	/* no answer after a cancel */
+	else if (p->kind >= PEND_TASK_GET) {
+		/* A tasks/result still waiting keeps its place. */
+		if (tasks_reply(p, r))
+			return;
+	} else
+		tools_reply(p, r);
 	pending_free(p);
 	input_pump();
 }
@@ -498,7 +522,9 @@ pending_cancel(struct json_object *id)
 			 * answer now (the answer is dropped), not when the
 			 * wait runs out.
 			 */
-			if (p->kind == PEND_RESULT && p->wait_ms > 0) {
+			if ((p->kind == PEND_RESULT ||
+			    p->kind == PEND_TASK_RESULT ||
+			    p->kind == PEND_TASK_CANCEL) && p->wait_ms > 0) {
 				proto_handle(&m, IPC_CANCEL, p->reqid,
 				    p->handle);
 				send_to_broker(&m);

@@ -17,6 +17,7 @@
 #define RPC_INVALID_PARAMS	-32602
 #define RPC_INTERNAL_ERROR	-32603
 #define RPC_SERVER_BUSY		-32000	/* implementation-defined */
+#define MCP_MISSING_CAPABILITY	-32021
 #define MCP_UNSUPPORTED_VERSION	-32022
 
 /* Protocol revisions we speak, oldest first. */
@@ -53,6 +54,8 @@ struct rpc_ctx {
 	struct json_object	*progress;	/* progressToken, or NULL */
 	struct client_info	 client;
 	struct batch		*batch;
+	int			 tasks_ext;	/* declared the tasks extension */
+	int			 as_task;	/* this tools/call makes a task */
 };
 
 /* What a request is waiting on the broker for. */
@@ -63,6 +66,11 @@ enum pend_kind {
 	PEND_RESULT,
 	PEND_LIST,
 	PEND_STOP,		/* VIEW or TOOL_ERROR, as STATUS */
+	/* Tasks: answered by tasks_reply(), not tools_reply(). */
+	PEND_TASK_GET,		/* RESULT without a wait */
+	PEND_TASK_RESULT,	/* RESULT waits, re-sent until final */
+	PEND_TASK_LIST,
+	PEND_TASK_CANCEL,	/* RESULT, STOP, then RESULT until final */
 };
 
 struct pending {
@@ -73,6 +81,7 @@ struct pending {
 	char			*error;		/* PEND_REJECT: the message */
 	uint32_t		 offset;	/* PEND_LIST: first record */
 	int			 log_scope;	/* PEND_LIST: the audit log's */
+	int			 step;		/* PEND_TASK_CANCEL: what is sent */
 	int			 cancelled;
 	/* Progress of a long-poll, when the caller asked for it. */
 	struct event		 progress_ev;
@@ -100,6 +109,8 @@ struct pending	*pending_new(enum pend_kind, const struct rpc_ctx *);
 void	pending_progress(struct pending *, uint32_t, const char *);
 int	pending_id_in_use(struct json_object *);
 void	pending_cancel(struct json_object *);
+void	pending_renew(struct pending *);
+int	frontend_stopping(void);
 void	send_to_broker(struct ipc_msg *);
 
 /* mcp.c */
@@ -119,6 +130,20 @@ struct json_object *tools_list(const char *);
 void	tools_call(const struct rpc_ctx *, struct json_object *);
 void	tools_reply(struct pending *, struct ipc_reader *);
 void	tool_error(const struct rpc_ctx *, const char *);
+struct json_object *tool_view_result(const struct rpc_ctx *,
+	    const struct dview *);
+
+/* tasks.c */
+#define TASKS_EXT	"io.modelcontextprotocol/tasks"
+void	tasks_created(struct pending *, const struct dview *);
+int	tasks_reply(struct pending *, struct ipc_reader *);
+void	tasks_final(struct ipc_reader *);
+int	tasks_session(const struct rpc_ctx *);
+void	method_tasks_get(const struct rpc_ctx *, struct json_object *);
+void	method_tasks_result(const struct rpc_ctx *, struct json_object *);
+void	method_tasks_list(const struct rpc_ctx *, struct json_object *);
+void	method_tasks_update(const struct rpc_ctx *, struct json_object *);
+void	method_tasks_cancel(const struct rpc_ctx *, struct json_object *);
 /* Ask the broker to end a lane; its answer goes to a pending of the kind. */
 struct pending *stop_lane(const struct rpc_ctx *, enum pend_kind,
 	    const char *);

@@ -63,6 +63,9 @@ static const char *level_names[] = {
 	"dispatch_cancel(handle) ends a running dispatch. dispatch_list() " \
 	"shows every dispatch of this session, and with scope \"log\" " \
 	"those of earlier servers too; their handles still answer. " \
+	"A client with MCP tasks may call dispatch_unit as a task " \
+	"instead: the task id is the handle, and tasks/result (2025-11-25) " \
+	"waits as long as the lane runs. " \
 	"Org-users and repos outside the allowlist are refused; the task " \
 	"description is passed to the lane as data, never run."
 
@@ -93,6 +96,11 @@ static const struct {
 	{ "server/discover", M_MODERN, method_discover },
 	{ "tools/list", M_LEGACY | M_MODERN, method_tools_list },
 	{ "tools/call", M_LEGACY | M_MODERN, method_tools_call },
+	{ "tasks/get", M_LEGACY | M_MODERN, method_tasks_get },
+	{ "tasks/result", M_LEGACY, method_tasks_result },
+	{ "tasks/list", M_LEGACY, method_tasks_list },
+	{ "tasks/update", M_MODERN, method_tasks_update },
+	{ "tasks/cancel", M_LEGACY | M_MODERN, method_tasks_cancel },
 };
 
 /* Notifications we act on; any other is ignored, as JSON-RPC says. */
@@ -310,6 +318,13 @@ modern_envelope(struct rpc_ctx *ctx, struct json_object *meta)
 	}
 	ctx->modern = 1;
 	strlcpy(ctx->version, modern_versions[i], sizeof ctx->version);
+	/* Declared on this request or not at all: nothing is remembered. */
+	json_object_object_get_ex(meta, META_CAPS, &v);
+	if (json_object_object_get_ex(v, "extensions", &v) &&
+	    json_object_is_type(v, json_type_object) &&
+	    json_object_object_get_ex(v, TASKS_EXT, &v) &&
+	    json_object_is_type(v, json_type_object))
+		ctx->tasks_ext = 1;
 	json_object_object_get_ex(meta, META_CLIENT, &v);
 	copy_client(v, &ctx->client);
 	return (0);
@@ -541,16 +556,35 @@ mcp_handle_line(const char *line, size_t len)
 	json_object_put(msg);
 }
 
+/*
+ * Tasks, in the form of the era: a part of the capabilities in a
+ * 2025-11-25 session, an extension in 2026-07-28, none before.
+ */
 static struct json_object *
-capabilities(void)
+capabilities(const char *version)
 {
-	struct json_object	*caps = json_object_new_object(), *tools;
+	struct json_object	*caps = json_object_new_object(), *tools, *o;
 
 	tools = json_object_new_object();
 	json_object_object_add(tools, "listChanged",
 	    json_object_new_boolean(0));
 	json_object_object_add(caps, "tools", tools);
 	json_object_object_add(caps, "logging", json_object_new_object());
+	if (strcmp(version, MCP_V20251125) == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "call", json_object_new_object());
+		tools = json_object_new_object();
+		json_object_object_add(tools, "tools", o);
+		o = json_object_new_object();
+		json_object_object_add(o, "list", json_object_new_object());
+		json_object_object_add(o, "cancel", json_object_new_object());
+		json_object_object_add(o, "requests", tools);
+		json_object_object_add(caps, "tasks", o);
+	} else if (mcp_version_at_least(version, MCP_V20260728)) {
+		o = json_object_new_object();
+		json_object_object_add(o, TASKS_EXT, json_object_new_object());
+		json_object_object_add(caps, "extensions", o);
+	}
 	return (caps);
 }
 
@@ -589,7 +623,8 @@ method_initialize(const struct rpc_ctx *ctx, struct json_object *params)
 	res = json_object_new_object();
 	json_object_object_add(res, "protocolVersion",
 	    json_object_new_string(session_version));
-	json_object_object_add(res, "capabilities", capabilities());
+	json_object_object_add(res, "capabilities",
+	    capabilities(session_version));
 	json_object_object_add(res, "serverInfo", mcp_server_info(
 	    mcp_version_at_least(session_version, MCP_V20250618)));
 	json_object_object_add(res, "instructions",
@@ -637,7 +672,8 @@ method_discover(const struct rpc_ctx *ctx, struct json_object *params)
 	struct json_object	*res = json_object_new_object();
 
 	json_object_object_add(res, "supportedVersions", version_list());
-	json_object_object_add(res, "capabilities", capabilities());
+	json_object_object_add(res, "capabilities",
+	    capabilities(ctx->version));
 	json_object_object_add(res, "instructions",
 	    json_object_new_string(INSTRUCTIONS));
 	add_cache(res);

@@ -123,8 +123,10 @@ rpc_result(const struct rpc_ctx *ctx, struct json_object *result)
 
 	/* 2026-07-28: every result says it is complete, and who we are. */
 	if (ctx->modern) {
-		json_object_object_add(result, "resultType",
-		    json_object_new_string("complete"));
+		/* A task's own result says "task". */
+		if (!json_object_object_get_ex(result, "resultType", NULL))
+			json_object_object_add(result, "resultType",
+			    json_object_new_string("complete"));
 		meta = json_object_new_object();
 		json_object_object_add(meta, "io.modelcontextprotocol/serverInfo",
 		    mcp_server_info(1));

@@ -163,6 +163,13 @@ static struct tool {
 };
 #define NTOOLS	(sizeof tools / sizeof tools[0])
 
+/* The one tool a client may run as a task. */
+static int
+makes_tasks(size_t i)
+{
+	return (strcmp(tools[i].name, "dispatch_unit") == 0);
+}
+
 void
 tools_init(void)
 {
@@ -217,6 +224,14 @@ tools_list(const char *version)
 			    HINT_OPEN_WORLD) != 0));
 			json_object_object_add(t, "annotations", ann);
 		}
+		/* 2025-11-25 only: the 2026-07-28 Tool has no execution. */
+		if (strcmp(version, MCP_V20251125) == 0) {
+			ann = json_object_new_object();
+			json_object_object_add(ann, "taskSupport",
+			    json_object_new_string(makes_tasks(i) ?
+			    "optional" : "forbidden"));
+			json_object_object_add(t, "execution", ann);
+		}
 		json_object_array_add(arr, t);
 	}
 	return (arr);
@@ -246,8 +261,8 @@ tool_error(const struct rpc_ctx *ctx, const char *msg)
 }
 
 /* structuredContent, and the same JSON as text for older clients. */
-static void
-tool_ok(const struct rpc_ctx *ctx, struct json_object *data)
+static struct json_object *
+tool_ok_result(const struct rpc_ctx *ctx, struct json_object *data)
 {
 	struct json_object	*res = json_object_new_object();
 	const char		*s;
@@ -260,7 +275,58 @@ tool_ok(const struct rpc_ctx *ctx, struct json_object *data)
 	else
 		json_object_put(data);
 	json_object_object_add(res, "isError", json_object_new_boolean(0));
-	rpc_result(ctx, res);
+	return (res);
+}
+
+static void
+tool_ok(const struct rpc_ctx *ctx, struct json_object *data)
+{
+	rpc_result(ctx, tool_ok_result(ctx, data));
+}
+
+static struct json_object	*view_json(const struct dview *);
+
+/* What dispatch_result answers for this view. */
+struct json_object *
+tool_view_result(const struct rpc_ctx *ctx, const struct dview *v)
+{
+	return (tool_ok_result(ctx, view_json(v)));
+}
+
+/*
+ * A task-augmented call (2025-11-25) or one whose client declared the
+ * tasks extension (2026-07-28): only dispatch_unit makes tasks.  A
+ * params.task in any other era, or in a stateless request, is ignored,
+ * as the specifications say.
+ */
+static int
+task_params(struct rpc_ctx *ctx, struct json_object *params, size_t tool)
+{
+	struct json_object	*t;
+	char			 msg[ECHO_BYTES + 96], echo[ECHO_BYTES];
+
+	if (ctx->modern) {
+		ctx->as_task = ctx->tasks_ext && makes_tasks(tool);
+		return (0);
+	}
+	if (!tasks_session(ctx) ||
+	    !json_object_object_get_ex(params, "task", &t))
+		return (0);
+	if (!json_object_is_type(t, json_type_object)) {
+		rpc_fail(ctx, RPC_INVALID_PARAMS,
+		    "Invalid params: task must be an object", NULL);
+		return (-1);
+	}
+	if (!makes_tasks(tool)) {
+		echo_value(echo, sizeof echo, tools[tool].name,
+		    strlen(tools[tool].name));
+		snprintf(msg, sizeof msg, "Method not found: %s cannot run "
+		    "as a task (execution.taskSupport is \"forbidden\")", echo);
+		rpc_fail(ctx, RPC_METHOD_NOT_FOUND, msg, NULL);
+		return (-1);
+	}
+	ctx->as_task = 1;
+	return (0);
 }
 
 void
@@ -294,7 +360,11 @@ tools_call(const struct rpc_ctx *ctx, struct json_object *params)
 		if ((size_t)json_object_get_string_len(name) ==
 		    strlen(tools[i].name) &&
 		    strcmp(json_object_get_string(name), tools[i].name) == 0) {
-			tools[i].fn(ctx, args);
+			struct rpc_ctx	c = *ctx;
+
+			if (task_params(&c, params, i) == -1)
+				return;
+			tools[i].fn(&c, args);
 			return;
 		}
 	}
@@ -662,6 +732,11 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 		else if (p->kind == PEND_RESULT && v.status != DS_RUNNING)
 			mcp_log(&p->ctx, LOG_INFO_L, "%s %s", v.handle,
 			    dstatus_name(v.status));
+		/* As a tool, or as the task it made. */
+		if (p->kind == PEND_DISPATCH) {
+			tasks_created(p, &v);
+			break;
+		}
 		tool_ok(&p->ctx, view_json(&v));
 		break;
 	case PEND_LIST:
@@ -698,5 +773,10 @@ tools_reply(struct pending *p, struct ipc_reader *r)
 		}
 		tool_ok(&p->ctx, o);
 		break;
+	case PEND_TASK_GET:
+	case PEND_TASK_RESULT:
+	case PEND_TASK_LIST:
+	case PEND_TASK_CANCEL:
+		fatalx("tools_reply: a tasks request");
 	}
 }

@@ -209,6 +209,22 @@ do_tool_error(struct ipc_reader *r, struct ipc_msg *out)
 	return (0);
 }
 
+static int
+do_final(struct ipc_reader *r, struct ipc_msg *out)
+{
+	char		h[HANDLE_BYTES + 1];
+	uint32_t	status;
+	uint64_t	finished;
+
+	if (proto_get_final(r, h, &status, &finished) == -1)
+		return (-1);
+	if (check_handle(h, strlen(h)) == -1 || r->id != 0 ||
+	    status == DS_RUNNING || status >= DS_MAX)
+		abort();
+	proto_final(out, h, status, finished);
+	return (0);
+}
+
 /* The spawner builds paths and an argv from these: they must be clean. */
 static int
 do_spawn(struct ipc_reader *r, struct ipc_msg *out)
@@ -244,7 +260,8 @@ do_spawned(struct ipc_reader *r, struct ipc_msg *out)
 
 static const layout_fn	layouts[] = {
 	do_empty, do_dispatch, do_reject, do_handle, do_result, do_list,
-	do_stop, do_view, do_list_page, do_tool_error, do_spawn, do_spawned
+	do_stop, do_view, do_list_page, do_tool_error, do_final, do_spawn,
+	do_spawned
 };
 
 static void

@@ -135,6 +135,19 @@ pending_cancel(struct json_object *id)
 {
 }
 
+/* A tasks/result asked again: a new id, as frontend.c gives it. */
+void
+pending_renew(struct pending *p)
+{
+	p->reqid = next_reqid++;
+}
+
+int
+frontend_stopping(void)
+{
+	return (0);
+}
+
 int
 frontend_busy(void)
 {
@@ -190,22 +203,31 @@ drain(void)
 		struct pending *p = pends[i];
 		uint32_t seed = p->reqid * 2654435761U ^ (uint32_t)cur_len;
 
+		int task = p->kind >= PEND_TASK_GET;
+
 		if (p->kind == PEND_REJECT)
 			proto_empty(&m, IPC_ACK, p->reqid);
-		else if (seed % 4 == 0)
+		else if (seed % 4 == 0 && p->kind != PEND_TASK_LIST)
 			proto_tool_error(&m, p->reqid, "unknown dispatch handle");
-		else if (p->kind == PEND_LIST) {
+		else if (p->kind == PEND_LIST || p->kind == PEND_TASK_LIST) {
 			n = seed % 5;
 			for (k = 0; k < n; k++)
 				fake_view(&page[k], seed + k, 0);
 			proto_list_page(&m, p->reqid, n + seed % 300, page, n);
 		} else {
-			fake_view(&v, seed, p->kind == PEND_RESULT);
+			fake_view(&v, seed, p->kind == PEND_RESULT || task);
+			/* A task's answer is about the task asked for. */
+			if (task)
+				memcpy(v.handle, p->handle, sizeof v.handle);
 			proto_view(&m, p->reqid, &v);
 		}
 		if (ipc_open(&r, m.data, m.len) == -1)
 			abort();
-		tools_reply(p, &r);
+		/* A tasks/result asked again is dropped here. */
+		if (task)
+			(void)tasks_reply(p, &r);
+		else
+			tools_reply(p, &r);
 		ipc_free(&m);
 		json_object_put(p->ctx.id);
 		json_object_put(p->ctx.progress);

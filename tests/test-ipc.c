@@ -98,6 +98,19 @@ re_handle(struct ipc_reader *r, struct ipc_msg *out)
 }
 
 static int
+re_final(struct ipc_reader *r, struct ipc_msg *out)
+{
+	char		handle[HANDLE_BYTES + 1];
+	uint32_t	status;
+	uint64_t	finished;
+
+	if (proto_get_final(r, handle, &status, &finished) == -1)
+		return (-1);
+	proto_final(out, handle, status, finished);
+	return (0);
+}
+
+static int
 re_stop(struct ipc_reader *r, struct ipc_msg *out)
 {
 	struct client_info	ci;
@@ -936,6 +949,69 @@ test_result_roundtrip(void **state)
 	assert_string_equal(handle, HANDLE_B);
 	assert_int_equal(wait_ms, 50000);
 	check_exact(&m, re_result);
+	ipc_free(&m);
+}
+
+static void
+test_final_roundtrip(void **state)
+{
+	struct ipc_msg		m;
+	struct ipc_reader	r;
+	char			handle[HANDLE_BYTES + 1];
+	uint32_t		st, status;
+	uint64_t		finished;
+
+	for (st = DS_RUNNING + 1; st < DS_MAX; st++) {
+		proto_final(&m, HANDLE_B, st, 1764633600123ULL + st);
+		/* Header, the handle, status and time: nothing else. */
+		assert_int_equal(m.len, 8 + 4 + HANDLE_BYTES + 4 + 8);
+		open_msg(&r, &m, IPC_FINAL, 0);
+		assert_int_equal(proto_get_final(&r, handle, &status,
+		    &finished), 0);
+		assert_string_equal(handle, HANDLE_B);
+		assert_int_equal(status, st);
+		assert_true(finished == 1764633600123ULL + st);
+		check_exact(&m, re_final);
+		ipc_free(&m);
+	}
+}
+
+static void
+test_final_refusals(void **state)
+{
+	struct ipc_msg		m;
+	struct ipc_reader	r;
+	char			handle[HANDLE_BYTES + 1];
+	uint32_t		status;
+	uint64_t		finished;
+
+	/* Never "running": a FINAL says the dispatch ended. */
+	proto_final(&m, HANDLE_A, DS_RUNNING, 1);
+	assert_int_equal(msg_decodes(&m, re_final), -1);
+	ipc_free(&m);
+	proto_final(&m, HANDLE_A, DS_MAX, 1);
+	assert_int_equal(msg_decodes(&m, re_final), -1);
+	ipc_free(&m);
+	proto_final(&m, HANDLE_A, UINT32_MAX, 1);
+	assert_int_equal(msg_decodes(&m, re_final), -1);
+	ipc_free(&m);
+	proto_final(&m, "dsp-0123456789ABCDEF0123456789abcdef", DS_FAILED, 1);
+	assert_int_equal(msg_decodes(&m, re_final), -1);
+	ipc_free(&m);
+
+	/* Unasked, so it carries no request id. */
+	proto_handle(&m, IPC_FINAL, 7, HANDLE_A);
+	ipc_put_u32(&m, DS_FAILED);
+	ipc_put_u64(&m, 1);
+	open_msg(&r, &m, IPC_FINAL, 7);
+	assert_int_equal(proto_get_final(&r, handle, &status, &finished), -1);
+	ipc_free(&m);
+
+	/* A time cut short: a u32 where the u64 goes. */
+	proto_handle(&m, IPC_FINAL, 0, HANDLE_A);
+	ipc_put_u32(&m, DS_FAILED);
+	ipc_put_u32(&m, 1);
+	assert_int_equal(msg_decodes(&m, re_final), -1);
 	ipc_free(&m);
 }
 
@@ -1899,6 +1975,9 @@ test_every_layout_exact(void **state)
 	proto_tool_error(&m, 10, "unknown dispatch handle");
 	check_exact(&m, re_tool_error);
 	ipc_free(&m);
+	proto_final(&m, HANDLE_A, DS_TIMED_OUT, 1764633600000ULL);
+	check_exact(&m, re_final);
+	ipc_free(&m);
 
 	sample_order(&o, "do the thing");
 	proto_spawn(&m, 11, &o);
@@ -2163,6 +2242,8 @@ main(void)
 		cmocka_unit_test(test_spawn_truncated),
 		cmocka_unit_test(test_spawned_roundtrip),
 		cmocka_unit_test(test_spawned_refusals),
+		cmocka_unit_test(test_final_roundtrip),
+		cmocka_unit_test(test_final_refusals),
 		cmocka_unit_test(test_every_layout_exact),
 		cmocka_unit_test(test_dstatus_name),
 		cmocka_unit_test(test_chan_both_ways),

@@ -167,6 +167,19 @@ same_id(struct json_object *a, struct json_object *b)
 	return (json_object_get_int64(a) == json_object_get_int64(b));
 }
 
+/* A tasks/result asked again: a new id, as frontend.c gives it. */
+void
+pending_renew(struct pending *p)
+{
+	p->reqid = next_reqid++;
+}
+
+int
+frontend_stopping(void)
+{
+	return (0);
+}
+
 int
 frontend_busy(void)
 {

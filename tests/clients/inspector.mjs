@@ -46,4 +46,17 @@ for (const era of ['legacy', 'auto']) {
   check(`${era}: tools/call dispatch_list`, listed.result?.structuredContent?.count === 0 &&
     Array.isArray(listed.result.structuredContent.dispatches));
 }
+// Tasks: the pinned CLI neither lists nor calls tasks (its --cli methods
+// have no tasks/*, and tools/call makes a task only of a "required"
+// tool), so what it can show is what each era is offered.
+const legacyInit = inspect('legacy', '--method', 'initialize');
+check('legacy: capabilities.tasks', legacyInit.result?.capabilities?.tasks?.requests?.tools?.call !== undefined &&
+  legacyInit.result.capabilities.tasks.list !== undefined);
+const modernInit = inspect('modern', '--method', 'initialize');
+check('modern: the tasks extension, not capabilities.tasks',
+  modernInit.result?.capabilities?.extensions?.['io.modelcontextprotocol/tasks'] !== undefined &&
+  modernInit.result.capabilities.tasks === undefined);
+const legacyTools = inspect('legacy', '--method', 'tools/list');
+check('legacy: execution.taskSupport', legacyTools.result?.tools?.map((t) =>
+  t.execution?.taskSupport).join() === 'optional,forbidden,forbidden,forbidden,forbidden');
 process.exit(summary('inspector'));

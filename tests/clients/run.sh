@@ -48,6 +48,7 @@ run() {
 
 # The pinned Node 22 runs everything: the machine's own may be older.
 run sdk-v1 "$node22" sdk-v1.mjs
+run sdk-v1-tasks "$node22" sdk-v1-tasks.mjs
 run sdk-v2 "$node22" sdk-v2.mjs
 run inspector "$node22" inspector.mjs
 
