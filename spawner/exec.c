@@ -2,11 +2,10 @@
  * The only execve(2) of the server.  The spawner clones the lane with
  * CLONE_VM | CLONE_VFORK (as posix_spawn does) and CLONE_PARENT, so the
  * lane is the broker's child and the broker alone tracks, signals and
- * reaps it; with cgroups, clone3(CLONE_INTO_CGROUP | CLONE_VFORK |
- * CLONE_PARENT), so it is born in its cgroup (moving it there after
- * would cost an RCU grace period, ~10 ms, per lane).  The program is the
- * absolute path pinned at start; no shell and no PATH search are
- * involved.
+ * reaps it; with cgroups, through clone3 with CLONE_INTO_CGROUP as well,
+ * so it is born in its cgroup (moving it there after would cost an RCU
+ * grace period, ~10 ms, per lane).  The program is the absolute path
+ * pinned at start; no shell and no PATH search are involved.
  */
 #include "config.h"
 
@@ -41,7 +40,7 @@ struct ksigaction {
 /* Signals the spawner ignores: an exec keeps those, so lanes reset them. */
 static int	ignored[NSIG];
 static int	nignored;
-/* A failed child's errno, in memory a fork-like clone3 child shares. */
+/* A failed child's errno, in memory even a fork-like child shares. */
 static volatile int	*child_err;
 /* The lane's own filter, from the policy. */
 static struct sock_filter	tail[64];
@@ -69,6 +68,52 @@ lane_exec_init(const struct lane_policy *p)
 			ignored[nignored++] = i;
 	}
 }
+
+/*
+ * clone3(2) sharing our memory, as clone(2) does for the lane without a
+ * cgroup: the child starts on ca->stack, with no frame to return to, so
+ * the asm runs it.  In the child alone it marks the outermost frame,
+ * calls fn(arg) and calls exit_group should that return; fn and arg are
+ * in registers the system call keeps.  x86_64 and aarch64 only: on
+ * others ENOSYS, and the caller clones fork-like.
+ */
+#if defined(__x86_64__) || defined(__aarch64__)
+static pid_t
+clone3_vm(struct clone_args *ca, int (*fn)(void *), void *arg)
+{
+#ifdef __x86_64__
+	register long	 r __asm__("rax") = SYS_clone3;
+	register void	*a __asm__("r8") = arg;
+
+	__asm__ volatile ("syscall; testq %0, %0; jnz 1f;"
+	    "xorl %%ebp, %%ebp; andq $-16, %%rsp; movq %%r8, %%rdi;"
+	    "callq *%%rdx; movl %%eax, %%edi; movl %[ex], %%eax; syscall;"
+	    "hlt; 1:"
+	    : "+r" (r) : "D" (ca), "S" (sizeof *ca), "d" (fn), "r" (a),
+	    [ex] "i" (SYS_exit_group) : "rcx", "r11", "memory");
+#else
+	register long	 r __asm__("x0") = (long)ca;
+	register long	 n __asm__("x1") = (long)sizeof *ca;
+	register long	 nr __asm__("x8") = SYS_clone3;
+	register void	*f __asm__("x9") = (void *)fn;
+	register void	*a __asm__("x10") = arg;
+
+	__asm__ volatile ("svc #0; cbnz x0, 1f;"
+	    "mov x29, #0; mov x30, #0; mov x0, x10;"
+	    "blr x9; mov x8, %[ex]; svc #0;"
+	    "brk #0; 1:"
+	    : "+r" (r) : "r" (n), "r" (nr), "r" (f), "r" (a),
+	    [ex] "i" (SYS_exit_group) : "memory");
+#endif
+	if (r < 0) {
+		errno = (int)-r;
+		return (-1);
+	}
+	return ((pid_t)r);
+}
+#else
+#define clone3_vm(ca, fn, arg)	(errno = ENOSYS, (pid_t)-1)
+#endif
 
 struct child {
 	const struct lane_policy	*policy;
@@ -161,13 +206,22 @@ lane_exec(const struct lane_policy *p, const struct lane_cmd *cmd,
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);
 	if (p->cgroup) {
-		/* Fork-like (its own copy of memory): no stack to borrow. */
 		memset(&ca, 0, sizeof ca);
-		ca.flags = CLONE_INTO_CGROUP | CLONE_VFORK | CLONE_PARENT;
+		ca.flags = CLONE_VM | CLONE_VFORK | CLONE_PARENT |
+		    CLONE_INTO_CGROUP;
 		/* With CLONE_PARENT the kernel takes our own exit signal. */
 		ca.cgroup = (uint64_t)fds[3];
-		if ((pid = (pid_t)syscall(SYS_clone3, &ca, sizeof ca)) == 0)
-			lane_child(&c);
+		ca.stack = (uint64_t)(uintptr_t)stack;
+		ca.stack_size = sizeof stack;
+		if ((pid = clone3_vm(&ca, lane_child, &c)) == -1 &&
+		    (errno == ENOSYS || errno == EINVAL)) {
+			/* Fork-like: its own copy of memory, our stack's. */
+			ca.flags &= ~(uint64_t)CLONE_VM;
+			ca.stack = ca.stack_size = 0;
+			if ((pid = (pid_t)syscall(SYS_clone3, &ca,
+			    sizeof ca)) == 0)
+				lane_child(&c);
+		}
 	} else
 		pid = clone(lane_child, stack + sizeof stack, CLONE_VM |
 		    CLONE_VFORK | CLONE_PARENT | SIGCHLD, &c);

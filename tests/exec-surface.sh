@@ -6,7 +6,7 @@
 # part with its lines and the total; fails above the budget that
 # doc/DESIGN.md states.  Run from anywhere: sh tests/exec-surface.sh
 set -eu
-BUDGET=930
+BUDGET=985
 src=${TEST_SRCDIR:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$src"
 if ! command -v cflow >/dev/null 2>&1; then
