@@ -570,6 +570,38 @@ b_cancel(uint32_t id, union request *q)
  * out, shut down, or exited and draining) is left to end: a repeat is
  * no error and writes nothing.  The answer is the record as it is now.
  */
+/*
+ * A cancel of a handle this broker holds no record of: only the server
+ * that runs a lane can end it, so say what the log knows of it.
+ */
+static void
+stop_logged(uint32_t id, const char *handle)
+{
+	struct dview	 v;
+	char		*detail = NULL, msg[MAX_REASON_BYTES];
+
+	switch (history_view(handle, 0, &v, &detail, msg, sizeof msg)) {
+	case 0:
+		unknown_handle(id, handle);
+		return;
+	case 1:
+		free(detail);
+		if (v.status != DS_RUNNING)
+			snprintf(msg, sizeof msg, "dispatch %s was already "
+			    "final (%s); there is nothing to cancel", handle,
+			    dstatus_name(v.status));
+		else
+			snprintf(msg, sizeof msg, "dispatch %s runs under "
+			    "another server; only that server can cancel it",
+			    handle);
+		break;
+	default:
+		log_warnx("history: %s", msg);
+		break;
+	}
+	send_tool_error(id, msg);
+}
+
 static void
 b_stop(uint32_t id, union request *q)
 {
@@ -577,7 +609,7 @@ b_stop(uint32_t id, union request *q)
 	char		 msg[MAX_REASON_BYTES];
 
 	if ((d = find_dispatch(q->stop.handle)) == NULL) {
-		unknown_handle(id, q->stop.handle);
+		stop_logged(id, q->stop.handle);
 		return;
 	}
 	if (d->status != DS_RUNNING) {

@@ -147,6 +147,18 @@ restart_after(int how)
 	assert_string_equal(jget_str(result_struct(r), "status"),
 	    how == 0 ? "failed" : "lost");
 	json_object_put(r);
+	/* An earlier server's dispatch is final: nothing to cancel. */
+	{
+		char	want[256];
+
+		r = call_handle(s2, "dispatch_cancel", run);
+		assert_true(result_is_error(r));
+		snprintf(want, sizeof want, "dispatch %s was already final "
+		    "(%s); there is nothing to cancel", run,
+		    how == 0 ? "failed" : "lost");
+		assert_string_equal(result_text(r), want);
+		json_object_put(r);
+	}
 	/* Unknown to both the session and the log: as before. */
 	r = call_handle(s2, "dispatch_status",
 	    "dsp-00000000000000000000000000000000");
@@ -200,6 +212,11 @@ test_other_server_running(void **state)
 	assert_false(result_is_error(r));
 	assert_string_equal(jget_str(result_struct(r), "status"), "running");
 	assert_string_equal(jget_str(result_struct(r), "detail"), "");
+	json_object_put(r);
+	/* Only the server that runs a lane can end it. */
+	r = call_handle(s2, "dispatch_cancel", h);
+	assert_true(result_is_error(r));
+	assert_non_null(strstr(result_text(r), "runs under another server"));
 	json_object_put(r);
 	json_object_put(wait_final(s1, h, 15000));
 	a1 = answer(s1, "dispatch_result", h);
