@@ -115,6 +115,8 @@ pending_free(struct pending *p)
 	npending--;
 	if (p->progress_on)
 		evtimer_del(&p->progress_ev);
+	if (p->retry_on)
+		evtimer_del(&p->retry_ev);
 	json_object_put(p->ctx.id);
 	json_object_put(p->ctx.progress);
 	free(p->error);
@@ -174,6 +176,27 @@ pending_renew(struct pending *p)
 	p->reqid = next_reqid++;
 	if (next_reqid == 0)
 		next_reqid = 1;
+}
+
+static void
+retry_tick(int fd, short what, void *arg)
+{
+	struct pending	*p = arg;
+
+	p->retry_on = 0;
+	p->retry(p);
+}
+
+/* Ask again in a second; until then the broker holds nothing of it. */
+void
+pending_retry(struct pending *p, void (*cb)(struct pending *))
+{
+	struct timeval	tv = { 1, 0 };
+
+	p->retry = cb;
+	evtimer_assign(&p->retry_ev, base, retry_tick, p);
+	evtimer_add(&p->retry_ev, &tv);
+	p->retry_on = 1;
 }
 
 /* SHUTDOWN is sent: nothing more may go to the broker. */
@@ -515,6 +538,13 @@ pending_cancel(struct json_object *id)
 	struct ipc_msg	 m;
 
 	TAILQ_FOREACH(p, &pendings, entry) {
+		if (same_id(p->ctx.id, id) && !p->cancelled && p->retry_on) {
+			/* Between two asks: no answer is to come, so drop it. */
+			batch_skip(p->ctx.batch);
+			pending_free(p);
+			input_pump();
+			return;
+		}
 		if (same_id(p->ctx.id, id) && !p->cancelled) {
 			p->cancelled = 1;
 			/*

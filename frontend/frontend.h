@@ -89,6 +89,10 @@ struct pending {
 	uint64_t		 started_ms;
 	uint32_t		 wait_ms;
 	char			 handle[HANDLE_BYTES + 1];
+	/* Asking the broker again later: nothing is outstanding there. */
+	struct event		 retry_ev;
+	int			 retry_on;
+	void			(*retry)(struct pending *);
 };
 
 /* frontend.c */
@@ -110,6 +114,7 @@ void	pending_progress(struct pending *, uint32_t, const char *);
 int	pending_id_in_use(struct json_object *);
 void	pending_cancel(struct json_object *);
 void	pending_renew(struct pending *);
+void	pending_retry(struct pending *, void (*)(struct pending *));
 int	frontend_stopping(void);
 void	send_to_broker(struct ipc_msg *);
 

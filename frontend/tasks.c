@@ -456,25 +456,39 @@ reply_list(struct pending *p, struct ipc_reader *r)
 	rpc_result(&p->ctx, res);
 }
 
-/* Ask again for the end, as long as the broker takes one wait. */
-static int
-wait_again(struct pending *p)
+static void
+ask_again(struct pending *p)
 {
-	/*
-	 * Answered before its wait ran out and still running: the broker
-	 * is winding down, and BYE will answer this.  So it is after
-	 * SHUTDOWN, when nothing more may be sent.
-	 */
-	if (frontend_stopping() || (p->wait_ms > 0 &&
-	    mono_ms() - p->started_ms + 1000 < p->wait_ms)) {
+	/* After SHUTDOWN nothing more may be sent: BYE answers this. */
+	if (frontend_stopping()) {
 		p->wait_ms = 0;
-		pending_renew(p);
-		return (1);
+		return;
 	}
-	pending_renew(p);
 	p->wait_ms = MAX_WAIT_SECONDS * 1000U;
 	p->started_ms = mono_ms();
 	send_result(p);
+}
+
+/*
+ * Ask again for the end, as long as the broker takes one wait.  One
+ * answered before its wait ran out and still running is a dispatch
+ * another server runs on the same log (the broker reads it from the log
+ * and cannot wait for it), or a broker winding down: ask again in a
+ * second, as a poller would, until it is final or BYE answers it.
+ */
+static int
+wait_again(struct pending *p)
+{
+	int	early = p->wait_ms > 0 &&
+	    mono_ms() - p->started_ms + 1000 < p->wait_ms;
+
+	pending_renew(p);
+	if (frontend_stopping())
+		p->wait_ms = 0;
+	else if (early)
+		pending_retry(p, ask_again);
+	else
+		ask_again(p);
 	return (1);
 }
 

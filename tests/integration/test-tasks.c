@@ -887,6 +887,57 @@ test_restart(void **state)
 	srv_free(s1);
 }
 
+/*
+ * A task another server runs on the same log: this one reads it from the
+ * log and cannot wait on it, so tasks/result asks again until it is
+ * final, pings are answered meanwhile, and a cancel between two asks
+ * drops the answer.
+ */
+static void
+test_result_other_server(void **state)
+{
+	struct srv		*s1 = srv_start_init(NULL), *s2;
+	struct json_object	*r;
+	char			 id[64], id2[64], line[512], env0[400];
+	const char		*env[] = { env0, NULL };
+	int64_t			 t0;
+
+	snprintf(id, sizeof id, "%s", create_task(s1, "sleep 3", NULL));
+	snprintf(id2, sizeof id2, "%s", create_task(s1, "sleep 30", NULL));
+	snprintf(env0, sizeof env0, "DISPATCH_AUDIT_LOG=%s", s1->audit);
+	s2 = srv_start_init(env);
+	t0 = mono_now();
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"r\","
+	    "\"method\":\"tasks/result\",\"params\":{\"taskId\":\"%s\"}}",
+	    id);
+	srv_send(s2, line);
+	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":\"r2\","
+	    "\"method\":\"tasks/result\",\"params\":{\"taskId\":\"%s\"}}",
+	    id2);
+	srv_send(s2, line);
+	r = ask(s2, "{\"jsonrpc\":\"2.0\",\"id\":\"p\",\"method\":\"ping\"}",
+	    "\"p\"", 2000);
+	json_object_put(r);
+	r = ask(s2, NULL, "\"r\"", 20000);
+	assert_non_null(jget(r, "result"));
+	assert_string_equal(jget_str(jget(jget(r, "result"),
+	    "structuredContent"), "status"), "succeeded");
+	assert_string_equal(jget_str(jget(jget(jget(r, "result"), "_meta"),
+	    "io.modelcontextprotocol/related-task"), "taskId"), id);
+	json_object_put(r);
+	print_message("other server's task: answered after %lld ms\n",
+	    (long long)(mono_now() - t0));
+	/* Cancelled between two asks: no answer, and the server serves. */
+	srv_send(s2, "{\"jsonrpc\":\"2.0\",\"method\":"
+	    "\"notifications/cancelled\",\"params\":{\"requestId\":\"r2\"}}");
+	r = ask(s2, "{\"jsonrpc\":\"2.0\",\"id\":\"p2\",\"method\":"
+	    "\"ping\"}", "\"p2\"", 2000);
+	json_object_put(r);
+	assert_null(srv_recv(s2, 2500));
+	srv_free(s2);
+	srv_free(s1);
+}
+
 /* A failed lane in 2026-07-28: completed, its outcome inlined. */
 static void
 test_modern_failed(void **state)
@@ -937,6 +988,7 @@ main(void)
 		cmocka_unit_test(test_modern),
 		cmocka_unit_test(test_modern_cancel),
 		cmocka_unit_test(test_restart),
+		cmocka_unit_test(test_result_other_server),
 		cmocka_unit_test(test_modern_failed),
 		cmocka_unit_test(test_result_waits_90s),
 	};
