@@ -395,12 +395,19 @@ main(int argc, char *argv[])
 	if (cg == 1) {
 		/* Close what a dead server left, then take our own. */
 		cg_recover(sp.audit, orphan_exit);
-		if (cg_start(err, sizeof err) == -1) {
+		switch (cg_start(err, sizeof err)) {
+		case -1:
 			fprintf(stderr, "dispatch-mcp: %s\n", err);
 			return (1);
+		case 0:
+			sp.cgroup_dir = cg_dir();
+			policy.cgroup = 1;
+			break;
+		default:
+			sp.cgroup_parent = NULL;
+			log_warnx("%s", err);
+			break;
 		}
-		sp.cgroup_dir = cg_dir();
-		policy.cgroup = 1;
 	} else if (cgwhy[0] != '\0')
 		log_warnx("%s", cgwhy);
 	if (config_check_program(conf.command, err, sizeof err) == -1)

@@ -297,6 +297,25 @@ make_dir(char *msg, size_t len)
 	return (-1);
 }
 
+/*
+ * A cgroup without cgroup.kill is on a kernel before Linux 5.14, which
+ * can neither kill a cgroup whole nor, before 5.7, clone into one: such
+ * a lane could never be ended.  (A root cgroup has neither file.)
+ */
+static int
+kernel_lacks_kill(const char *dir)
+{
+	char	path[PATH_MAX + 16];
+
+	snprintf(path, sizeof path, "%s/cgroup.events", dir);
+	if (access(path, F_OK) == -1)
+		return (0);
+	snprintf(path, sizeof path, "%s/cgroup.kill", dir);
+	return (access(path, F_OK) == -1);
+}
+
+#define NO_KILL	"this kernel has no cgroup.kill (Linux 5.14 or later)"
+
 static void
 add_ctl(const char *ctl)
 {
@@ -344,6 +363,15 @@ cg_setup(const struct config *conf, int check, char *msg, size_t len)
 		    "groups only, which a setsid() descendant escapes", why);
 		return (0);
 	}
+	if (kernel_lacks_kill(tree.parent)) {
+		if (lim != NULL) {
+			snprintf(msg, len, "%s is set, but %s", lim, NO_KILL);
+			return (-1);
+		}
+		snprintf(msg, len, "%s: lanes get process groups only, which "
+		    "a setsid() descendant escapes", NO_KILL);
+		return (0);
+	}
 	snprintf(why, sizeof why, "%s/cgroup.controllers", tree.parent);
 	if (read_at(AT_FDCWD, why, tree.avail, sizeof tree.avail) == -1) {
 		/* Not made yet (--check-config): its parent's say. */
@@ -388,6 +416,20 @@ cg_start(char *msg, size_t len)
 
 	if (make_dir(msg, len) == -1)
 		return (-1);
+	if (kernel_lacks_kill(tree.dir)) {
+		rmdir(tree.dir);
+		close(tree.fd);
+		tree.fd = -1;
+		tree.on = 0;
+		if (first_limit() != NULL) {
+			snprintf(msg, len, "%s is set, but %s", first_limit(),
+			    NO_KILL);
+			return (-1);
+		}
+		snprintf(msg, len, "%s: lanes get process groups only, which "
+		    "a setsid() descendant escapes", NO_KILL);
+		return (1);
+	}
 	strlcpy(ctl, tree.ctl, sizeof ctl);
 	for (w = strtok_r(ctl, " ", &save); w != NULL;
 	    w = strtok_r(NULL, " ", &save)) {
@@ -429,15 +471,15 @@ static int
 wait_empty(int dfd, int ms)
 {
 	struct pollfd	pfd;
-	uint64_t	end = mono_ms() + (uint64_t)ms;
+	uint64_t	end = mono_ms() + (uint64_t)ms, now;
 	int		rv;
 
 	if ((pfd.fd = openat(dfd, "cgroup.events", O_RDONLY | O_CLOEXEC)) ==
 	    -1)
 		return (-1);
 	pfd.events = POLLPRI;
-	while ((rv = cg_populated(pfd.fd)) == 1 && mono_ms() < end)
-		poll(&pfd, 1, (int)(end - mono_ms()));
+	while ((rv = cg_populated(pfd.fd)) == 1 && (now = mono_ms()) < end)
+		poll(&pfd, 1, (int)(end - now));
 	close(pfd.fd);
 	return (rv == 0 ? 0 : -1);
 }
@@ -456,13 +498,15 @@ recover_dir(int dfd, const char *name,
 	struct cg_usage	 u;
 	struct dirent	*de;
 	DIR		*dp;
-	int		 fd, lfd, left = 0;
+	int		 fd, lfd = -1, left = 0;
 
 	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return;
 	/* Locked: its server lives, and these lanes are its own. */
 	if (flock(fd, LOCK_EX | LOCK_NB) == -1 ||
 	    (lfd = dup(fd)) == -1 || (dp = fdopendir(lfd)) == NULL) {
+		if (lfd != -1)
+			close(lfd);
 		close(fd);
 		return;
 	}

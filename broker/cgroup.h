@@ -44,7 +44,11 @@ int		 cg_active(void);
  */
 void		 cg_recover(const char *, void (*)(const char *,
 		    const struct cg_usage *));
-/* Then this server's own directory, locked; -1 with msg. */
+/*
+ * Then this server's own directory, locked: 0; 1 with msg when this
+ * kernel cannot kill a cgroup, so lanes fall back to process groups; -1
+ * with msg when that leaves a limit unenforced.
+ */
 int		 cg_start(char *, size_t);
 /* At exit: remove it. */
 void		 cg_finish(void);
