@@ -10,6 +10,7 @@
  */
 #include "config.h"
 
+#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+#include <sodium.h>
 
 #include "broker/audit.h"
 #include "broker/history.h"
@@ -31,7 +33,9 @@
 #include "common/names.h"
 
 #define INDEX_BUCKETS	65536
-#define PID_BUCKETS	1024
+#define PID_BUCKETS	4096
+/* Servers' pids remembered, each with the session it wrote last. */
+#define MAX_SERVER_PIDS	65536
 
 struct hentry {
 	unsigned char	 id[HANDLE_HEX_DIGITS / 2];
@@ -98,18 +102,39 @@ unhex(const char *s, size_t n, unsigned char *out)
 }
 
 /*
- * FNV-1a over the whole handle: ours are random, but a log may hold
- * handles that share their first digits, which must not make one chain.
+ * The log is its owner's to edit, and so any lane's: handles and pids in
+ * it are chosen to collide as easily as at random.  So buckets are a
+ * keyed hash (SipHash), with a key of this process's that no log knows.
  */
+static unsigned char	hkey[crypto_shorthash_KEYBYTES];
+static int		hkey_set;
+
+static uint64_t
+keyed(const void *p, size_t len)
+{
+	unsigned char	out[crypto_shorthash_BYTES];
+	uint64_t	h;
+
+	if (!hkey_set) {
+		if (getrandom(hkey, sizeof hkey, 0) != (ssize_t)sizeof hkey)
+			fatal("getrandom");
+		hkey_set = 1;
+	}
+	crypto_shorthash(out, p, len, hkey);
+	memcpy(&h, out, sizeof h);
+	return (h);
+}
+
 static unsigned
 id_bucket(const unsigned char *id)
 {
-	uint32_t	h = 2166136261U;
-	size_t		i;
+	return (keyed(id, HANDLE_HEX_DIGITS / 2) % INDEX_BUCKETS);
+}
 
-	for (i = 0; i < HANDLE_HEX_DIGITS / 2; i++)
-		h = (h ^ id[i]) * 16777619U;
-	return (h % INDEX_BUCKETS);
+static unsigned
+pid_bucket(uint32_t pid)
+{
+	return (keyed(&pid, sizeof pid) % PID_BUCKETS);
 }
 
 static struct hentry *
@@ -129,7 +154,7 @@ find_pid(uint32_t pid)
 {
 	uint32_t	i;
 
-	for (i = pbuckets[pid % PID_BUCKETS]; i != 0; i = pids[i - 1].next) {
+	for (i = pbuckets[pid_bucket(pid)]; i != 0; i = pids[i - 1].next) {
 		if (pids[i - 1].pid == pid)
 			return (&pids[i - 1]);
 	}
@@ -142,14 +167,17 @@ note_pid(uint32_t pid, const unsigned char *sess)
 	struct hpid	*p;
 
 	if ((p = find_pid(pid)) == NULL) {
+		/* Past the bound a pid's reuse is told by its lock alone. */
+		if (npids == MAX_SERVER_PIDS)
+			return;
 		if (npids == cappids) {
 			cappids = cappids == 0 ? 64 : cappids * 2;
 			pids = xreallocarray(pids, cappids, sizeof *pids);
 		}
 		p = &pids[npids++];
 		p->pid = pid;
-		p->next = pbuckets[pid % PID_BUCKETS];
-		pbuckets[pid % PID_BUCKETS] = npids;
+		p->next = pbuckets[pid_bucket(pid)];
+		pbuckets[pid_bucket(pid)] = npids;
 	}
 	memcpy(p->sess, sess, sizeof p->sess);
 }
