@@ -25,6 +25,7 @@
 #include "broker/broker.h"
 #include "broker/cgroup.h"
 #include "broker/dispatch.h"
+#include "broker/history.h"
 #include "broker/kmsg.h"
 #include "common/conf.h"
 #include "common/ipc.h"
@@ -214,6 +215,21 @@ orphan_exit(const char *handle, const struct cg_usage *u)
 	static char		detail[] = "lane orphaned: its server died, and "
 	    "what was left of it was killed when the next server started";
 
+	struct dview		v;
+	char			*det, err[256];
+
+	/*
+	 * Killed after its exit record and before its cgroup was removed,
+	 * or left with a cgroup a lane made inside its own: closed already.
+	 */
+	if (history_view(handle, 0, &v, &det, err, sizeof err) == 1 &&
+	    v.status != DS_RUNNING && v.status != DS_LOST) {
+		free(det);
+		log_warnx("lane %s was left by a server that is gone: killed; "
+		    "its dispatch was closed already", handle);
+		return;
+	}
+	free(det);
 	memset(&d, 0, sizeof d);
 	strlcpy(d.handle, handle, sizeof d.handle);
 	d.finished_ms = now_ms();

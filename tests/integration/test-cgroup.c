@@ -342,6 +342,60 @@ test_orphans_closed(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A lane that made a cgroup inside its own keeps that one from being
+ * removed: the next server closes its dispatch, and the one after it,
+ * finding the cgroup again, kills what is there but writes no second
+ * exit.
+ */
+static void
+test_orphan_closed_once(void **state)
+{
+	struct srv		*s, *t;
+	char			 h[64], env_audit[400], dir[PATH_MAX];
+	char			 env_cg[PATH_MAX + 32], cg[PATH_MAX];
+	char			 inner[PATH_MAX + 8];
+	const char		*env1[] = { env_cg, NULL };
+	const char		*env[] = { env_audit, env_cg, NULL };
+	pid_t			 lane, fe;
+	int			 i, round;
+
+	snprintf(dir, sizeof dir, "%s/dispatch-once-%ld", mnt, (long)getpid());
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(env_cg, sizeof env_cg, "DISPATCH_CGROUP=%s", dir);
+	s = srv_start_init(env1);
+	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
+	    "sleep 1000"));
+	lane = file_pid(s, h, "pid");
+	lane_cgroup(lane, cg, sizeof cg);
+	assert_true(strncmp(cg, dir, strlen(dir)) == 0);
+	/* What the lane's user may do: make a cgroup inside its own. */
+	snprintf(inner, sizeof inner, "%s/inner", cg);
+	assert_int_equal(mkdir(inner, 0755), 0);
+	fe = srv_frontend_pid(s);
+	kill(s->pid, SIGKILL);
+	srv_wait(s, 5000);
+	for (i = 0; i < 200 && pid_alive(fe); i++)
+		sleep_ms(25);
+	snprintf(env_audit, sizeof env_audit, "DISPATCH_AUDIT_LOG=%s",
+	    s->audit);
+	for (round = 0; round < 2; round++) {
+		t = srv_start_init(env);
+		assert_true(gone(lane));
+		assert_int_equal(exit_record(t, s->audit, h, "orphaned"), 1);
+		if (round == 1)
+			assert_non_null(strstr(srv_stderr(t),
+			    "was closed already"));
+		srv_close(t, 5000);
+		srv_free(t);
+	}
+	verify_clean(s->audit);
+	rmdir(inner);
+	cg_sweep(dir, s->audit);
+	srv_free(s);
+	rmdir(dir);
+}
+
 /* A live server's lanes are its own: a second server leaves them. */
 static void
 test_live_server_untouched(void **state)
@@ -540,6 +594,7 @@ main(void)
 		cmocka_unit_test(test_eof_setsid),
 		cmocka_unit_test(test_daemon_setsid),
 		cmocka_unit_test(test_orphans_closed),
+		cmocka_unit_test(test_orphan_closed_once),
 		cmocka_unit_test(test_live_server_untouched),
 		cmocka_unit_test(test_limits_refused),
 		cmocka_unit_test(test_oom),
