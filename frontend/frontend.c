@@ -539,10 +539,12 @@ pending_cancel(struct json_object *id)
 
 	TAILQ_FOREACH(p, &pendings, entry) {
 		if (same_id(p->ctx.id, id) && !p->cancelled && p->retry_on) {
-			/* Between two asks: no answer is to come, so drop it. */
+			/*
+			 * Between two asks: no answer is to come, so drop it.
+			 * (This runs from input_pump(), which goes on.)
+			 */
 			batch_skip(p->ctx.batch);
 			pending_free(p);
-			input_pump();
 			return;
 		}
 		if (same_id(p->ctx.id, id) && !p->cancelled) {
