@@ -142,6 +142,13 @@ pending_renew(struct pending *p)
 	p->reqid = next_reqid++;
 }
 
+/* Asked again later: here, at once. */
+void
+pending_retry(struct pending *p, void (*cb)(struct pending *))
+{
+	cb(p);
+}
+
 int
 frontend_stopping(void)
 {
