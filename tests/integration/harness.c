@@ -668,6 +668,31 @@ srv_file(struct srv *s, const char *handle, const char *what, size_t *lenp)
 	return (read_file(path, lenp));
 }
 
+/* A pid the lane writes to a file of its own, waited for up to 10 s. */
+pid_t
+srv_file_pid(struct srv *s, const char *handle, const char *what)
+{
+	char	*p = NULL;
+	pid_t	 pid;
+	int	 i;
+
+	for (i = 0; i < 400; i++) {
+		if ((p = srv_file(s, handle, what, NULL)) != NULL && *p != '\0')
+			break;
+		free(p);
+		p = NULL;
+		sleep_ms(25);
+	}
+	if (p == NULL)
+		die("srv_file_pid: no %s.%s after 10 s", handle, what);
+	pid = (pid_t)strtol(p, NULL, 10);
+	free(p);
+	/* Never 0 or 1, which kill(2) would take for a group or all. */
+	if (pid <= 1)
+		die("srv_file_pid: %s.%s holds no pid", handle, what);
+	return (pid);
+}
+
 int
 srv_count_files(struct srv *s, const char *suffix)
 {

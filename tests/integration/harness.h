@@ -69,6 +69,7 @@ int		 audit_count(struct srv *, const char *);
 /* A file the lanes wrote in the server's directory, or NULL. */
 char		*read_file(const char *, size_t *);
 char		*srv_file(struct srv *, const char *, const char *, size_t *);
+pid_t		 srv_file_pid(struct srv *, const char *, const char *);
 int		 srv_count_files(struct srv *, const char *);
 void		 write_file(const char *, const char *);
 /* Poll until the dispatch's status is no longer running. */

@@ -33,26 +33,6 @@ mono_now(void)
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 }
 
-static pid_t
-file_pid(struct srv *s, const char *h, const char *what)
-{
-	char	*p = NULL;
-	pid_t	 pid;
-	int	 i;
-
-	for (i = 0; i < 200; i++) {
-		if ((p = srv_file(s, h, what, NULL)) != NULL && *p != '\0')
-			break;
-		free(p);
-		p = NULL;
-		sleep_ms(25);
-	}
-	assert_non_null(p);
-	pid = (pid_t)strtol(p, NULL, 10);
-	free(p);
-	return (pid);
-}
-
 static struct json_object *
 cancel(struct srv *s, const char *handle)
 {
@@ -135,8 +115,8 @@ test_cancel_running(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "grandchild"));
-	lane = file_pid(s, h, "pid");
-	gc = file_pid(s, h, "grandchild");
+	lane = srv_file_pid(s, h, "pid");
+	gc = srv_file_pid(s, h, "grandchild");
 	assert_true(pid_alive(gc));
 
 	t0 = mono_now();
@@ -237,8 +217,8 @@ test_cancel_term_ignored(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "ignore-term"));
-	lane = file_pid(s, h, "pid");
-	gc = file_pid(s, h, "grandchild");
+	lane = srv_file_pid(s, h, "pid");
+	gc = srv_file_pid(s, h, "grandchild");
 	t0 = mono_now();
 	r = cancel(s, h);
 	assert_false(result_is_error(r));
@@ -275,7 +255,7 @@ test_notification_keeps_lane(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "grandchild"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	snprintf(line, sizeof line, "{\"jsonrpc\":\"2.0\",\"id\":70,\"method\":"
 	    "\"tools/call\",\"params\":{\"name\":\"dispatch_result\","
 	    "\"arguments\":{\"handle\":\"%s\",\"wait_seconds\":20}}}", h);
@@ -320,9 +300,9 @@ test_shutdown_while_cancelling(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "ignore-term"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	/* Written once its trap is set. */
-	(void)file_pid(s, h, "grandchild");
+	(void)srv_file_pid(s, h, "grandchild");
 	r = cancel(s, h);
 	assert_false(result_is_error(r));
 	json_object_put(r);
@@ -360,7 +340,7 @@ test_cancel_unaudited_refused(void **state)
 		snprintf(h[n], sizeof h[n], "%s",
 		    jget_str(result_struct(r), "handle"));
 		json_object_put(r);
-		pid[n] = file_pid(s, h[n], "grandchild");
+		pid[n] = srv_file_pid(s, h[n], "grandchild");
 		n++;
 	}
 	assert_true(n >= 2 && n < 8);

@@ -35,27 +35,6 @@
 static char	mnt[256];
 static char	parent[PATH_MAX];
 
-static pid_t
-file_pid(struct srv *s, const char *h, const char *what)
-{
-	char	*p = NULL;
-	pid_t	 pid;
-	int	 i;
-
-	for (i = 0; i < 400; i++) {
-		if ((p = srv_file(s, h, what, NULL)) != NULL && *p != '\0')
-			break;
-		free(p);
-		p = NULL;
-		sleep_ms(25);
-	}
-	assert_non_null(p);
-	pid = (pid_t)strtol(p, NULL, 10);
-	free(p);
-	assert_true(pid > 1);
-	return (pid);
-}
-
 /* A killed process may linger a moment as its parent reaps it. */
 static int
 gone(pid_t pid)
@@ -153,7 +132,7 @@ test_lane_in_its_cgroup(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "sleep 1"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	lane_cgroup(lane, cg, sizeof cg);
 	/* PARENT/dispatch-LOG-PID-RANDOM/HANDLE, the handle's alone. */
 	assert_true(strncmp(cg, parent, strlen(parent)) == 0);
@@ -182,8 +161,8 @@ test_timeout_setsid(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "escape"));
-	lane = file_pid(s, h, "pid");
-	esc = file_pid(s, h, "escapee");
+	lane = srv_file_pid(s, h, "pid");
+	esc = srv_file_pid(s, h, "escapee");
 	assert_true(pid_alive(esc));
 	/* Out of the lane's session and group, but in its cgroup. */
 	assert_int_not_equal(getsid(esc), getsid(lane));
@@ -211,8 +190,8 @@ test_cancel_setsid(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "escape"));
-	lane = file_pid(s, h, "pid");
-	esc = file_pid(s, h, "escapee");
+	lane = srv_file_pid(s, h, "pid");
+	esc = srv_file_pid(s, h, "escapee");
 	assert_true(pid_alive(esc));
 	assert_int_not_equal(getsid(esc), getsid(lane));
 	snprintf(args, sizeof args, "{\"handle\":\"%s\"}", h);
@@ -243,7 +222,7 @@ test_eof_setsid(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "escape"));
-	esc = file_pid(s, h, "escapee");
+	esc = srv_file_pid(s, h, "escapee");
 	assert_true(pid_alive(esc));
 	st = srv_close(s, 15000);
 	assert_true(WIFEXITED(st));
@@ -271,7 +250,7 @@ test_daemon_setsid(void **state)
 	assert_string_equal(jget_str(v, "status"), "succeeded");
 	assert_string_equal(jget_str(v, "detail"), "daemonized");
 	json_object_put(r);
-	esc = file_pid(s, h, "escapee");
+	esc = srv_file_pid(s, h, "escapee");
 	assert_true(gone(esc));
 	srv_free(s);
 }
@@ -302,8 +281,8 @@ test_orphans_closed(void **state)
 	    "escape"));
 	snprintf(h2, sizeof h2, "%s", dispatch_ok(s, "reid-max", "reid",
 	    "escape"));
-	esc1 = file_pid(s, h1, "escapee");
-	esc2 = file_pid(s, h2, "escapee");
+	esc1 = srv_file_pid(s, h1, "escapee");
+	esc2 = srv_file_pid(s, h2, "escapee");
 	fe = srv_frontend_pid(s);
 	kill(s->pid, SIGKILL);
 	srv_wait(s, 5000);
@@ -366,7 +345,7 @@ test_orphan_closed_once(void **state)
 	s = srv_start_init(env1);
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "sleep 1000"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	lane_cgroup(lane, cg, sizeof cg);
 	assert_true(strncmp(cg, dir, strlen(dir)) == 0);
 	/* What the lane's user may do: make a cgroup inside its own. */
@@ -407,7 +386,7 @@ test_live_server_untouched(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "escape"));
-	esc = file_pid(s, h, "escapee");
+	esc = srv_file_pid(s, h, "escapee");
 	snprintf(env_audit, sizeof env_audit, "DISPATCH_AUDIT_LOG=%s",
 	    s->audit);
 	t = srv_start_init(env);
@@ -513,7 +492,7 @@ test_explicit_parent(void **state)
 	s = srv_start_init(env);
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "sleep 1"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	lane_cgroup(lane, cg, sizeof cg);
 	r = wait_final(s, h, 10000);
 	json_object_put(r);
@@ -539,7 +518,7 @@ test_none_escapes(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "escape"));
-	esc = file_pid(s, h, "escapee");
+	esc = srv_file_pid(s, h, "escapee");
 	r = wait_final(s, h, 15000);
 	v = result_struct(r);
 	assert_string_equal(jget_str(v, "status"), "timed_out");

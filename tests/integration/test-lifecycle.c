@@ -28,26 +28,6 @@
 #define RSS_SLACK	1
 #endif
 
-static pid_t
-file_pid(struct srv *s, const char *h, const char *what)
-{
-	char	*p;
-	pid_t	 pid;
-	int	 i;
-
-	for (i = 0; i < 200; i++) {
-		if ((p = srv_file(s, h, what, NULL)) != NULL && *p != '\0')
-			break;
-		free(p);
-		p = NULL;
-		sleep_ms(25);
-	}
-	assert_non_null(p);
-	pid = (pid_t)strtol(p, NULL, 10);
-	free(p);
-	return (pid);
-}
-
 static void
 test_timeout_kills_group(void **state)
 {
@@ -59,7 +39,7 @@ test_timeout_kills_group(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "grandchild"));
-	gc = file_pid(s, h, "grandchild");
+	gc = srv_file_pid(s, h, "grandchild");
 	assert_true(pid_alive(gc));
 	r = wait_final(s, h, 15000);
 	v = result_struct(r);
@@ -83,8 +63,8 @@ test_term_ignored_then_killed(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "ignore-term"));
-	lane = file_pid(s, h, "pid");
-	gc = file_pid(s, h, "grandchild");
+	lane = srv_file_pid(s, h, "pid");
+	gc = srv_file_pid(s, h, "grandchild");
 	r = wait_final(s, h, 15000);
 	v = result_struct(r);
 	assert_string_equal(jget_str(v, "status"), "timed_out");
@@ -111,7 +91,7 @@ test_daemon_does_not_hang(void **state)
 	assert_string_equal(jget_str(v, "status"), "succeeded");
 	assert_string_equal(jget_str(v, "detail"), "daemonized");
 	json_object_put(r);
-	gc = file_pid(s, h, "grandchild");
+	gc = srv_file_pid(s, h, "grandchild");
 	kill(gc, SIGKILL);
 	srv_free(s);
 }
@@ -223,7 +203,7 @@ shutdown_with_running_lane(int use_signal)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "grandchild"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	if (use_signal)
 		kill(s->pid, SIGTERM);
 	else
@@ -301,7 +281,7 @@ test_frontend_death(void **state)
 
 	snprintf(h, sizeof h, "%s", dispatch_ok(s, "nash-forbes", "nash",
 	    "grandchild"));
-	lane = file_pid(s, h, "pid");
+	lane = srv_file_pid(s, h, "pid");
 	kill(fe, SIGKILL);
 	st = srv_wait(s, 10000);
 	assert_true(WIFEXITED(st));
